@@ -1,0 +1,61 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/atende/atende/sql/schema"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	// The "pgx" database/sql driver that goose runs on; the request path uses pgxpool.
+	_ "github.com/jackc/pgx/v5/stdlib"
+)
+
+// migrationsSchema keeps goose's bookkeeping out of public, which Supabase exposes
+// through its API.
+const migrationsSchema = "atende_migrations"
+
+// OpenAdmin opens a database/sql handle on adminURL (DATABASE_ADMIN_URL, the owner role),
+// for migrations.
+func OpenAdmin(adminURL string) (*sql.DB, error) {
+	sqlDB, err := sql.Open("pgx", adminURL)
+	if err != nil {
+		return nil, fmt.Errorf("open admin database: %w", err)
+	}
+	return sqlDB, nil
+}
+
+// NewMigrator returns a goose provider for the embedded migrations (sql/schema) on
+// sqlDB. It holds a PostgreSQL advisory lock while it migrates, so concurrent deploys
+// migrate one at a time.
+func NewMigrator(ctx context.Context, sqlDB *sql.DB) (*goose.Provider, error) {
+	if _, err := sqlDB.ExecContext(ctx, "create schema if not exists "+migrationsSchema); err != nil {
+		return nil, fmt.Errorf("create schema %s: %w", migrationsSchema, err)
+	}
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return nil, fmt.Errorf("migration lock: %w", err)
+	}
+	provider, err := goose.NewProvider(goose.DialectPostgres, sqlDB, schema.FS,
+		goose.WithSessionLocker(locker),
+		goose.WithTableName(migrationsSchema+".goose_db_version"),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("load migrations: %w", err)
+	}
+	return provider, nil
+}
+
+// MigrateUp applies every pending migration to sqlDB.
+func MigrateUp(ctx context.Context, sqlDB *sql.DB) error {
+	provider, err := NewMigrator(ctx, sqlDB)
+	if err != nil {
+		return err
+	}
+	if _, err := provider.Up(ctx); err != nil {
+		return fmt.Errorf("migrate up: %w", err)
+	}
+	return nil
+}

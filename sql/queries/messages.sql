@@ -1,0 +1,56 @@
+-- name: MessageGet :one
+select * from messages where tenant_id = @tenant_id::uuid and id = @id::uuid;
+
+-- name: MessageListByConversation :many
+-- Newest first, by (created_at, id); the client reverses a page for display.
+select * from messages
+where tenant_id = @tenant_id::uuid and conversation_id = @conversation_id::uuid
+  and (sqlc.narg(before_created_at)::timestamptz is null
+    or (created_at, id) < (sqlc.narg(before_created_at)::timestamptz, sqlc.narg(before_id)::uuid))
+order by created_at desc, id desc
+limit @row_limit::integer;
+
+-- name: MessageCreateOutbound :one
+-- An agent's (or the assistant's) reply, queued for the provider, and the conversation
+-- bumped and marked read in the same statement. No row: the conversation does not exist.
+with conversation as (
+  update conversations set last_message_at = greatest(last_message_at, now()), unread_count = 0, updated_at = now()
+  where tenant_id = @tenant_id::uuid and id = @conversation_id::uuid
+  returning tenant_id, id, channel
+)
+insert into messages (tenant_id, conversation_id, channel, direction, sender_type, sender_user_id, content, media, status)
+select conversation.tenant_id, conversation.id, conversation.channel, 'outbound', @sender_type::sender_type,
+  sqlc.narg(sender_user_id)::uuid, sqlc.narg(content)::text, sqlc.narg(media)::jsonb, 'queued'
+from conversation
+returning *;
+
+-- name: MessageInsertInbound :one
+-- Stores a provider delivery once: a repeated external_id inserts nothing and returns no
+-- row, even when the duplicates arrive concurrently. Only a new message bumps the
+-- conversation's last_message_at and unread_count.
+with inserted as (
+  insert into messages (tenant_id, conversation_id, channel, direction, sender_type, content, media, status, external_id, created_at)
+  values (@tenant_id::uuid, @conversation_id::uuid, @channel::channel, 'inbound', 'contact',
+    sqlc.narg(content)::text, sqlc.narg(media)::jsonb, 'delivered', @external_id::text, @created_at::timestamptz)
+  on conflict (tenant_id, channel, external_id) do nothing
+  returning *
+), bumped as (
+  update conversations c
+  set last_message_at = greatest(c.last_message_at, inserted.created_at), unread_count = c.unread_count + 1, updated_at = now()
+  from inserted
+  where c.tenant_id = @tenant_id::uuid and c.id = inserted.conversation_id
+)
+select * from inserted;
+
+-- name: MessageAdvanceStatus :one
+-- A provider's status report. The status only moves forward (see
+-- private.message_status_advances): a late or repeated report changes nothing and
+-- returns no row.
+update messages set status = @status::message_status
+where tenant_id = @tenant_id::uuid and channel = @channel::channel and external_id = @external_id::text
+  and private.message_status_advances(status, @status::message_status)
+returning *;
+
+-- name: MessageGetByExternalID :one
+select * from messages
+where tenant_id = @tenant_id::uuid and channel = @channel::channel and external_id = @external_id::text;
