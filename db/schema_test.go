@@ -11,62 +11,62 @@ import (
 // listing the objects that break it, so a new table, index, key or policy is checked
 // without anyone editing the rules.
 var schemaRules = []struct{ name, query string }{
-		{"RLS enabled on every public table and partition", `
+	{"RLS enabled on every public table and partition", `
 			select relname::text from pg_class
 			where relnamespace = 'public'::regnamespace and relkind in ('r', 'p') and not relrowsecurity`},
-		{"policies on every public table", `
+	{"policies on every public table", `
 			select c.relname::text from pg_class c
 			where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p') and not c.relispartition
 				and not exists (select from pg_policy p where p.polrelid = c.oid)`},
-		{"partitions reachable only through their parent", `
+	{"partitions reachable only through their parent", `
 			select relname::text from pg_class
 			where relnamespace = 'public'::regnamespace and relispartition
 				and (has_table_privilege('authenticated', oid, 'select, insert, update, delete, truncate')
 					or has_table_privilege('anon', oid, 'select, insert, update, delete, truncate'))`},
-		{"anon has no table privileges (tenant data is never public)", `
+	{"anon has no table privileges (tenant data is never public)", `
 			select relname::text from pg_class
 			where relnamespace = 'public'::regnamespace and relkind in ('r', 'p', 'v')
 				and has_table_privilege('anon', oid, 'select, insert, update, delete, truncate, references, trigger')`},
-		{"authenticated cannot truncate (TRUNCATE bypasses RLS)", `
+	{"authenticated cannot truncate (TRUNCATE bypasses RLS)", `
 			select relname::text from pg_class
 			where relnamespace = 'public'::regnamespace and relkind in ('r', 'p')
 				and has_table_privilege('authenticated', oid, 'truncate')`},
-		{"policies are TO authenticated with USING and WITH CHECK as their command needs", `
+	{"policies are TO authenticated with USING and WITH CHECK as their command needs", `
 			select c.relname || '.' || p.polname from pg_policy p join pg_class c on c.oid = p.polrelid
 			where c.relnamespace = 'public'::regnamespace
 				and (p.polroles <> array['authenticated'::regrole::oid]
 					or (p.polcmd in ('r', 'w', 'd', '*') and p.polqual is null)
 					or (p.polcmd in ('a', 'w', '*') and p.polwithcheck is null))`},
-		{"policies call helpers wrapped as (select ...) and never read user metadata", `
+	{"policies call helpers wrapped as (select ...) and never read user metadata", `
 			select c.relname || '.' || p.polname from pg_policy p join pg_class c on c.oid = p.polrelid,
 				lateral (select coalesce(pg_get_expr(p.polqual, p.polrelid), '') || ' ' ||
 					coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '') as expr) e
 			where c.relnamespace = 'public'::regnamespace
 				and (regexp_replace(e.expr, '\( SELECT (private|auth)\.\w+\(\) AS \w+\)', '', 'g') ~ '(private|auth)\.'
 					or e.expr ~* 'user_metadata')`},
-		{"helpers in private pin search_path and are not callable by anon or public", `
+	{"helpers in private pin search_path and are not callable by anon or public", `
 			select p.proname::text from pg_proc p
 			where p.pronamespace = 'private'::regnamespace
 				and (not coalesce(p.proconfig @> array['search_path=""'], false)
 					or has_function_privilege('anon', p.oid, 'execute')
 					or exists (select from aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
 						where a.grantee = 0 and a.privilege_type = 'EXECUTE'))`},
-		{"helpers used by policies are STABLE SECURITY DEFINER", `
+	{"helpers used by policies are STABLE SECURITY DEFINER", `
 			select distinct p.proname::text from pg_proc p, pg_policy pol
 			where p.pronamespace = 'private'::regnamespace
 				and coalesce(pg_get_expr(pol.polqual, pol.polrelid), '') || coalesce(pg_get_expr(pol.polwithcheck, pol.polrelid), '') like '%private.' || p.proname || '(%'
 				and not (p.provolatile = 's' and p.prosecdef)`},
-		// users' primary key is id = auth.users.id, unique across tenants by construction
-		// (tenant_id is null until onboarding); users_tenant_id_id_key is what the
-		// composite foreign keys reference.
-		{"every primary key and unique index of a tenant table includes tenant_id", `
+	// users' primary key is id = auth.users.id, unique across tenants by construction
+	// (tenant_id is null until onboarding); users_tenant_id_id_key is what the
+	// composite foreign keys reference.
+	{"every primary key and unique index of a tenant table includes tenant_id", `
 			select i.indexrelid::regclass::text from pg_index i join pg_class c on c.oid = i.indrelid
 			where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p') and not c.relispartition
 				and c.relname <> 'tenants' and i.indisunique
 				and i.indexrelid <> 'public.users_pkey'::regclass
 				and not exists (select from pg_attribute a
 					where a.attrelid = c.oid and a.attname = 'tenant_id' and a.attnum = any(i.indkey))`},
-		{"every foreign key between tenant tables is composite on tenant_id", `
+	{"every foreign key between tenant tables is composite on tenant_id", `
 			select k.conname::text from pg_constraint k
 				join pg_class c on c.oid = k.conrelid
 				join pg_class f on f.oid = k.confrelid
@@ -77,19 +77,19 @@ var schemaRules = []struct{ name, query string }{
 						join pg_attribute x on x.attrelid = k.conrelid and x.attnum = u.col
 						join pg_attribute y on y.attrelid = k.confrelid and y.attnum = u.ref
 					where x.attname = 'tenant_id' and y.attname = case when f.relname = 'tenants' then 'id' else 'tenant_id' end)`},
-		// invitations_email_pending_idx serves the signup trigger, which looks up an
-		// invitation by email precisely because it does not know the tenant yet.
-		{"every index of a tenant table leads with tenant_id", `
+	// invitations_email_pending_idx serves the signup trigger, which looks up an
+	// invitation by email precisely because it does not know the tenant yet.
+	{"every index of a tenant table leads with tenant_id", `
 			select i.indexrelid::regclass::text from pg_index i join pg_class c on c.oid = i.indrelid
 			where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p') and not c.relispartition
 				and c.relname <> 'tenants'
 				and i.indexrelid not in ('public.users_pkey'::regclass, 'public.invitations_email_pending_idx'::regclass)
 				and (select attname from pg_attribute where attrelid = c.oid and attnum = i.indkey[0]) is distinct from 'tenant_id'`},
-		{"views run with the caller's rights", `
+	{"views run with the caller's rights", `
 			select relname::text from pg_class
 			where relnamespace = 'public'::regnamespace and relkind = 'v'
 				and not coalesce(reloptions @> array['security_invoker=true'], false)`},
-		{"the delivery-tracking tables are hash-partitioned by tenant_id", `
+	{"the delivery-tracking tables are hash-partitioned by tenant_id", `
 			select t from unnest(array['messages', 'campaign_events']) t
 			where not exists (select from pg_partitioned_table p join pg_attribute a on a.attrelid = p.partrelid and a.attnum = p.partattrs[0]
 				where p.partrelid = ('public.' || t)::regclass and p.partstrat = 'h' and a.attname = 'tenant_id')`},
