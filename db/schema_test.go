@@ -20,7 +20,7 @@ var schemaRules = []struct{ name, query string }{
 				and not exists (select from pg_policy p where p.polrelid = c.oid)`},
 	{"partitions reachable only through their parent", `
 			select relname::text from pg_class
-			where relnamespace = 'public'::regnamespace and relispartition
+			where relnamespace = 'public'::regnamespace and relkind in ('r', 'p') and relispartition
 				and (has_table_privilege('authenticated', oid, 'select, insert, update, delete, truncate')
 					or has_table_privilege('anon', oid, 'select, insert, update, delete, truncate'))`},
 	{"anon has no table privileges (tenant data is never public)", `
