@@ -230,4 +230,3 @@ func queryText(t *testing.T, name string) string {
 	t.Fatalf("no generated query %s", name)
 	return ""
 }
-
