@@ -13,6 +13,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"strings"
 	"os"
 	"sync"
 	"testing"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/atende/atende/db"
 	"github.com/atende/atende/sql/schema"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/peterldowns/pgtestdb"
 	"github.com/peterldowns/pgtestdb/migrators/common"
@@ -162,4 +164,28 @@ func openPool(t testing.TB, ctx context.Context, databaseURL string) *pgxpool.Po
 	}
 	t.Cleanup(pool.Close)
 	return pool
+}
+
+// Empty creates an empty database on the test server, dropped when t ends, and returns
+// its superuser URL: for tests of the migrations themselves.
+func Empty(t testing.TB) string {
+	t.Helper()
+	serverURL := Server(t)
+	ctx := context.Background()
+	admin := openPool(t, ctx, serverURL)
+	name := "atende_empty_" + strings.ReplaceAll(uuid.NewString(), "-", "")
+	if _, err := admin.Exec(ctx, "create database "+name); err != nil {
+		t.Fatalf("create database: %v", err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.Exec(context.Background(), "drop database "+name+" with (force)"); err != nil {
+			t.Errorf("drop database %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(serverURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
 }
