@@ -60,6 +60,13 @@ func TestSignupTrigger(t *testing.T) {
 		if err := d.Admin.QueryRow(ctx, "select accepted_user_id from invitations where id = $1 and accepted_at is not null", invitation).Scan(&acceptedBy); err != nil || *acceptedBy != id {
 			t.Fatalf("invitation accepted by %v (%v), want %s", acceptedBy, err, id)
 		}
+		// Deleting the user keeps the invitation's history, without the user.
+		if _, err := d.Admin.Exec(ctx, "delete from auth.users where id = $1", id); err != nil {
+			t.Fatalf("delete the user who accepted: %v", err)
+		}
+		if err := d.Admin.QueryRow(ctx, "select accepted_user_id from invitations where id = $1 and accepted_at is not null", invitation).Scan(&acceptedBy); err != nil || acceptedBy != nil {
+			t.Fatalf("after deleting the user: accepted_user_id = %v (%v), want null", acceptedBy, err)
+		}
 	})
 
 	t.Run("expired or revoked invitations are ignored", func(t *testing.T) {

@@ -15,7 +15,8 @@ create table public.invitations (
   primary key (tenant_id, id),
   foreign key (tenant_id, invited_by_user_id) references public.users (tenant_id, id) on delete set null (invited_by_user_id),
   foreign key (tenant_id, accepted_user_id) references public.users (tenant_id, id) on delete set null (accepted_user_id),
-  constraint invitations_accepted_has_user check ((accepted_at is null) = (accepted_user_id is null))
+  -- The user who accepted is recorded, and forgotten (set null) if that user is deleted.
+  constraint invitations_user_only_when_accepted check (accepted_user_id is null or accepted_at is not null)
 );
 -- One pending invitation per email and tenant.
 create unique index invitations_tenant_id_email_pending_key on public.invitations (tenant_id, email)
