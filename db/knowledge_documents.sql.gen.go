@@ -183,7 +183,7 @@ select d.tenant_id, d.id, d.title, d.content, d.source_url, d.tags, d.created_at
 from knowledge_documents d,
   websearch_to_tsquery('public.portuguese_unaccent'::regconfig, $1::text) query
 where d.tenant_id = $2::uuid and d.search @@ query
-order by rank desc, d.id
+order by ts_filter(d.search, '{a}') @@ query desc, rank desc, d.id
 limit $3::integer
 `
 
@@ -205,7 +205,9 @@ type KnowledgeDocumentSearchRow struct {
 	Rank      float32   `json:"rank"`
 }
 
-// Portuguese full-text search (web-search syntax, accents ignored), best match first.
+// Portuguese full-text search (web-search syntax, accents ignored), best match first:
+// documents whose title alone matches the query, then the others, each by rank. Rank
+// alone would let a body that repeats a word often outrank a title that names it.
 func (q *Queries) KnowledgeDocumentSearch(ctx context.Context, arg KnowledgeDocumentSearchParams) ([]KnowledgeDocumentSearchRow, error) {
 	rows, err := q.db.Query(ctx, knowledgeDocumentSearch, arg.Query, arg.TenantID, arg.RowLimit)
 	if err != nil {

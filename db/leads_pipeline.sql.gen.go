@@ -227,24 +227,25 @@ func (q *Queries) LeadList(ctx context.Context, arg LeadListParams) ([]LeadsPipe
 
 const leadMove = `-- name: LeadMove :one
 with moving as (
-  select id, stage, position from leads_pipeline
+  select id, stage from leads_pipeline
   where tenant_id = $2::uuid and id = $3::uuid
-), target as (
-  select least($4::integer, (
-    select count(*) from leads_pipeline
-    where tenant_id = $2::uuid and stage = $1::lead_stage and id <> $3::uuid
-  ))::integer as position
-), closed_gap as (
-  select l.id, l.stage,
-    l.position - case when l.stage = moving.stage and l.position > moving.position then 1 else 0 end as position
+), others as (
+  select l.id, l.stage, l.position,
+    (row_number() over (partition by l.stage order by l.position, l.id) - 1)::integer as rank
   from leads_pipeline l, moving
   where l.tenant_id = $2::uuid and l.id <> moving.id
     and (l.stage = moving.stage or l.stage = $1::lead_stage)
-), shifted as (
+), target as (
+  select least($4::integer, (select count(*) from others where stage = $1::lead_stage))::integer as position
+), placed as (
+  select others.id, others.position as old_position,
+    others.rank + case when others.stage = $1::lead_stage and others.rank >= target.position then 1 else 0 end as position
+  from others, target
+), renumbered as (
   update leads_pipeline l
-  set position = closed_gap.position + case when closed_gap.stage = $1::lead_stage and closed_gap.position >= target.position then 1 else 0 end
-  from closed_gap, target
-  where l.tenant_id = $2::uuid and l.id = closed_gap.id
+  set position = placed.position
+  from placed
+  where l.tenant_id = $2::uuid and l.id = placed.id and placed.position <> placed.old_position
 )
 update leads_pipeline l
 set stage = $1::lead_stage, position = target.position, updated_at = now()
@@ -260,9 +261,12 @@ type LeadMoveParams struct {
 	Position int32     `json:"position"`
 }
 
-// Puts a lead at (stage, position) in one statement: the leads after its old place move
-// up one, those at or after its new place move down one, so each stage keeps a gap-free
-// order. Positions past the end of the stage append. Call LeadPipelineLock first.
+// Puts a lead at (stage, position) in one statement; position counts the other leads of
+// the stage from 0, and past the end appends. The leads of the stage it leaves and of the
+// stage it enters are renumbered 0..n-1 in board order (position, id) rather than shifted
+// by one, so that a gap left by a delete (LeadDelete, or a contact's cascade) neither
+// misplaces the lead nor survives the move. Only leads whose position changes are
+// written. Call LeadPipelineLock first.
 func (q *Queries) LeadMove(ctx context.Context, arg LeadMoveParams) (LeadsPipeline, error) {
 	row := q.db.QueryRow(ctx, leadMove,
 		arg.Stage,

@@ -23,15 +23,14 @@ type inboundDelivery struct {
 
 // inboundOutcome is what the webhook's data layer did with one delivery.
 type inboundOutcome struct {
-	contactID, conversationID uuid.UUID
-	// messageID is uuid.Nil when the delivery was a duplicate.
-	messageID uuid.UUID
+	contactID, conversationID, messageID uuid.UUID
 }
 
 // receiveInbound runs the inbound webhook's data-layer path in one service-role
 // transaction, as the webhook handler does: upsert the contact by phone, find or open its
-// conversation, store the message once. A duplicate delivery commits as well (the
-// handler answers the provider 200) and reports no message.
+// conversation, store the message once. A duplicate delivery returns db.ErrNotFound and
+// rolls back, so that it leaves nothing behind (such as a conversation it opened); the
+// contact and conversation it saw are still reported.
 func receiveInbound(ctx context.Context, d *dbtest.Database, tenantID uuid.UUID, delivery inboundDelivery) (inboundOutcome, error) {
 	var out inboundOutcome
 	err := d.App.AsService(ctx, func(q *db.Queries) error {
@@ -40,7 +39,7 @@ func receiveInbound(ctx context.Context, d *dbtest.Database, tenantID uuid.UUID,
 			return fmt.Errorf("upsert contact: %w", err)
 		}
 		conversation, err := q.ConversationOpenForContact(ctx, db.ConversationOpenForContactParams{
-			TenantID: tenantID, ContactID: contact.ID, Channel: db.ChannelWhatsapp,
+			TenantID: tenantID, ContactID: contact.ID, Channel: db.ChannelWhatsapp, LastMessageAt: &delivery.sentAt,
 		})
 		if err != nil {
 			return fmt.Errorf("open conversation: %w", err)
@@ -50,10 +49,7 @@ func receiveInbound(ctx context.Context, d *dbtest.Database, tenantID uuid.UUID,
 			TenantID: tenantID, ConversationID: conversation.ID, Channel: db.ChannelWhatsapp,
 			Content: &delivery.content, ExternalID: delivery.externalID, CreatedAt: delivery.sentAt,
 		})
-		switch {
-		case errors.Is(err, db.ErrNotFound):
-			return nil
-		case err != nil:
+		if err != nil {
 			return fmt.Errorf("insert message: %w", err)
 		}
 		out.messageID = message.ID
@@ -62,8 +58,8 @@ func receiveInbound(ctx context.Context, d *dbtest.Database, tenantID uuid.UUID,
 	return out, err
 }
 
-// providerTime is a provider's timestamp for a message sent ago before now, at the
-// microsecond precision PostgreSQL stores.
+// providerTime is the timestamp a provider reports for a message sent ago earlier,
+// truncated to the microseconds PostgreSQL stores.
 func providerTime(ago time.Duration) time.Time {
 	return time.Now().Add(-ago).Truncate(time.Microsecond)
 }
@@ -99,36 +95,35 @@ func TestInboundDuplicateDeliveriesStoreOneMessage(t *testing.T) {
 
 	const deliveries = 50
 	start := make(chan struct{})
-	outcomes := make(chan inboundOutcome, deliveries)
-	errs := make(chan error, deliveries)
+	type result struct {
+		inboundOutcome
+		err error
+	}
+	results := make(chan result, deliveries)
 	var wg sync.WaitGroup
 	for range deliveries {
 		wg.Go(func() {
-			<-start
+			<-start // all deliveries race for the same rows
 			out, err := receiveInbound(t.Context(), d, tn.ID, delivery)
-			if err != nil {
-				errs <- err
-				return
-			}
-			outcomes <- out
+			results <- result{out, err}
 		})
 	}
 	close(start)
 	wg.Wait()
-	close(outcomes)
-	close(errs)
-	for err := range errs {
-		t.Errorf("delivery failed: %v", err)
-	}
+	close(results)
 
 	var stored []uuid.UUID
 	contacts, conversations := map[uuid.UUID]bool{}, map[uuid.UUID]bool{}
-	for out := range outcomes {
-		contacts[out.contactID] = true
-		conversations[out.conversationID] = true
-		if out.messageID != uuid.Nil {
-			stored = append(stored, out.messageID)
+	for r := range results {
+		switch {
+		case r.err == nil:
+			stored = append(stored, r.messageID)
+		case !errors.Is(r.err, db.ErrNotFound):
+			t.Errorf("delivery failed: %v", r.err)
+			continue
 		}
+		contacts[r.contactID] = true
+		conversations[r.conversationID] = true
 	}
 	if len(stored) != 1 {
 		t.Fatalf("%d deliveries stored a message, want exactly 1 (the rest get ErrNotFound)", len(stored))
@@ -182,6 +177,13 @@ func TestInboundMessageBumpsConversation(t *testing.T) {
 		}
 		return out
 	}
+	redeliver := func(externalID string, sentAt time.Time) {
+		t.Helper()
+		_, err := receiveInbound(t.Context(), d, tn.ID, inboundDelivery{phone: phone, externalID: externalID, content: externalID, sentAt: sentAt})
+		if !errors.Is(err, db.ErrNotFound) {
+			t.Fatalf("redeliver %s: err = %v, want ErrNotFound", externalID, err)
+		}
+	}
 
 	first := providerTime(10 * time.Minute)
 	opened := receive("wamid.1", first)
@@ -192,7 +194,7 @@ func TestInboundMessageBumpsConversation(t *testing.T) {
 	// A message the provider delivers late counts as unread but does not move the
 	// conversation back in the inbox.
 	receive("wamid.0", providerTime(20*time.Minute))
-	receive("wamid.2", later) // a redelivery changes nothing
+	redeliver("wamid.2", later)
 
 	conversation := getConversation(t, d, tn.ID, opened.conversationID)
 	if conversation.UnreadCount != 3 || !conversation.LastMessageAt.Equal(later) {

@@ -32,11 +32,13 @@ returning tenant_id, id, title, content, source_url, tags, created_at, updated_a
 delete from knowledge_documents where tenant_id = @tenant_id::uuid and id = @id::uuid;
 
 -- name: KnowledgeDocumentSearch :many
--- Portuguese full-text search (web-search syntax, accents ignored), best match first.
+-- Portuguese full-text search (web-search syntax, accents ignored), best match first:
+-- documents whose title alone matches the query, then the others, each by rank. Rank
+-- alone would let a body that repeats a word often outrank a title that names it.
 select d.tenant_id, d.id, d.title, d.content, d.source_url, d.tags, d.created_at, d.updated_at,
   ts_rank_cd(d.search, query)::real as rank
 from knowledge_documents d,
   websearch_to_tsquery('public.portuguese_unaccent'::regconfig, @query::text) query
 where d.tenant_id = @tenant_id::uuid and d.search @@ query
-order by rank desc, d.id
+order by ts_filter(d.search, '{a}') @@ query desc, rank desc, d.id
 limit @row_limit::integer;
