@@ -698,7 +698,7 @@ type Contact struct {
 	Email        *string         `json:"email"`
 	Tags         []string        `json:"tags"`
 	CustomFields json.RawMessage `json:"custom_fields"`
-	SearchText   string          `json:"search_text"`
+	SearchText   string          `json:"-"`
 	CreatedAt    time.Time       `json:"created_at"`
 	UpdatedAt    time.Time       `json:"updated_at"`
 }

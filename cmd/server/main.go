@@ -1,9 +1,7 @@
 // Command server is Atende's one binary: the HTTP API, migrations, the V1.5 importer,
 // tenant administration and development tokens.
 //
-// Usage:
-//
-//	server migrate up|down|status
+// Run it without arguments for the list of commands.
 package main
 
 import (
@@ -17,7 +15,11 @@ import (
 )
 
 const usage = `usage:
+  server serve                    serve the HTTP API (HTTP_ADDR, default :8080)
   server migrate up|down|status   apply, roll back one, or list the migrations
+  server tenant create --name N --slug S [--admin-email E]   create a tenant, invite its first admin
+  server token --user UUID [--ttl 1h]   print a development access token (needs SUPABASE_JWT_SECRET)
+  server import-sqlite --file PATH --tenant SLUG [--create-tenant --name NAME] [--dry-run] [--report-json FILE] [--legacy-timezone UTC]   import a V1.5 SQLite file
 `
 
 // errUsage reports a command line the binary does not understand; main prints the usage.
@@ -44,8 +46,16 @@ func run(ctx context.Context, args []string) error {
 		return errUsage
 	}
 	switch args[0] {
+	case "serve":
+		return runServe(ctx, args[1:])
 	case "migrate":
 		return runMigrate(ctx, args[1:])
+	case "tenant":
+		return runTenant(ctx, args[1:])
+	case "token":
+		return runToken(ctx, args[1:])
+	case "import-sqlite":
+		return runImportSQLite(ctx, args[1:])
 	default:
 		return errUsage
 	}

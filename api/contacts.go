@@ -1,0 +1,218 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/atende/atende/db"
+	"github.com/labstack/echo/v4"
+	"github.com/nyaruka/phonenumbers"
+)
+
+func (s *Server) contactRoutes(g *echo.Group) {
+	g.GET("/contacts", s.listContacts)
+	g.POST("/contacts", s.createContact)
+	g.GET("/contacts/:id", s.getContact)
+	g.PATCH("/contacts/:id", s.updateContact)
+	g.DELETE("/contacts/:id", s.deleteContact)
+}
+
+type contactCreate struct {
+	Name         *string         `json:"name"`
+	Phone        *string         `json:"phone"`
+	Email        *string         `json:"email"`
+	Tags         []string        `json:"tags"`
+	CustomFields json.RawMessage `json:"custom_fields"`
+}
+
+func (r *contactCreate) validate() error {
+	if err := required("name", r.Name != nil && strings.TrimSpace(*r.Name) != ""); err != nil {
+		return err
+	}
+	var err error
+	if r.Phone, err = normalizePhone("phone", r.Phone); err != nil {
+		return err
+	}
+	if r.Tags == nil {
+		r.Tags = []string{}
+	}
+	r.CustomFields, err = jsonObject("custom_fields", r.CustomFields)
+	return err
+}
+
+type contactUpdate struct {
+	Name         Optional[string] `json:"name"`
+	Phone        Optional[string] `json:"phone"`
+	Email        Optional[string] `json:"email"`
+	Tags         *[]string        `json:"tags"`
+	CustomFields json.RawMessage  `json:"custom_fields"`
+}
+
+func (r *contactUpdate) validate() error {
+	var err error
+	if r.Phone.Value, err = normalizePhone("phone", r.Phone.Value); err != nil {
+		return err
+	}
+	if r.CustomFields != nil {
+		r.CustomFields, err = jsonObject("custom_fields", r.CustomFields)
+	}
+	return err
+}
+
+// normalizePhone turns a phone typed in any usual way into E.164, Brazil by default.
+func normalizePhone(field string, raw *string) (*string, error) {
+	if raw == nil || strings.TrimSpace(*raw) == "" {
+		return nil, nil
+	}
+	n, err := phonenumbers.Parse(*raw, "BR")
+	if err != nil || !phonenumbers.IsValidNumber(n) {
+		return nil, fieldProblem(field, "%s is not a valid phone number", field)
+	}
+	e164 := phonenumbers.Format(n, phonenumbers.E164)
+	return &e164, nil
+}
+
+// jsonObject checks that an optional JSON field is an object; absent means {}.
+func jsonObject(field string, raw json.RawMessage) (json.RawMessage, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return json.RawMessage(`{}`), nil
+	}
+	var object map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &object); err != nil {
+		return nil, fieldProblem(field, "%s must be a JSON object", field)
+	}
+	return raw, nil
+}
+
+func (s *Server) listContacts(c echo.Context) error {
+	var result page[db.Contact]
+	err := s.asMember(c, func(ctx context.Context, q *db.Queries, m member) error {
+		list, err := s.cursors.parseList(c, "contacts", m.TenantID)
+		if err != nil {
+			return err
+		}
+		rows, err := q.ContactList(ctx, db.ContactListParams{
+			TenantID:        m.TenantID,
+			Q:               optionalQuery(c, "q"),
+			Tag:             optionalQuery(c, "tag"),
+			BeforeCreatedAt: list.afterAt(),
+			BeforeID:        list.afterID(),
+			RowLimit:        list.fetch(),
+		})
+		result = pageOf(rows, list.Limit, func(last db.Contact) string {
+			return s.cursors.encode("contacts", m.TenantID, timeKey{At: last.CreatedAt, ID: last.ID})
+		})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, result)
+}
+
+func (s *Server) createContact(c echo.Context) error {
+	var req contactCreate
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	var contact db.Contact
+	err := s.asMember(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
+		contact, err = q.ContactCreate(ctx, db.ContactCreateParams{
+			TenantID: m.TenantID, Name: req.Name, Phone: req.Phone, Email: req.Email,
+			Tags: req.Tags, CustomFields: req.CustomFields,
+		})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, contact)
+}
+
+func (s *Server) getContact(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var contact db.Contact
+	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
+		contact, err = q.ContactGet(ctx, db.ContactGetParams{TenantID: m.TenantID, ID: id})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, contact)
+}
+
+func (s *Server) updateContact(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var req contactUpdate
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if req.Name.Set && (req.Name.Value == nil || strings.TrimSpace(*req.Name.Value) == "") {
+		return fieldProblem("name", "name cannot be empty")
+	}
+	var contact db.Contact
+	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
+		contact, err = q.ContactUpdate(ctx, db.ContactUpdateParams{
+			TenantID: m.TenantID, ID: id,
+			SetName: req.Name.Set, Name: req.Name.Value,
+			SetPhone: req.Phone.Set, Phone: req.Phone.Value,
+			SetEmail: req.Email.Set, Email: req.Email.Value,
+			Tags: derefSlice(req.Tags), CustomFields: req.CustomFields,
+		})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, contact)
+}
+
+func (s *Server) deleteContact(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) error {
+		return deleted(q.ContactDelete(ctx, db.ContactDeleteParams{TenantID: m.TenantID, ID: id}))
+	})
+	if err != nil {
+		return err
+	}
+	return noContent(c)
+}
+
+// deleted turns a delete's row count into ErrNotFound when nothing was deleted.
+func deleted(rows int64, err error) error {
+	if err == nil && rows == 0 {
+		return db.ErrNotFound
+	}
+	return err
+}
+
+// optionalQuery returns a query parameter, or nil when it is absent or empty.
+func optionalQuery(c echo.Context, name string) *string {
+	if v := c.QueryParam(name); v != "" {
+		return &v
+	}
+	return nil
+}
+
+// derefSlice passes a PATCH list on: nil (absent) keeps the stored list, [] empties it.
+func derefSlice[T any](v *[]T) []T {
+	if v == nil {
+		return nil
+	}
+	if *v == nil {
+		return []T{}
+	}
+	return *v
+}

@@ -1,0 +1,132 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/atende/atende/api"
+	"github.com/atende/atende/auth"
+	"github.com/atende/atende/db/dbtest"
+	"github.com/google/uuid"
+)
+
+// testSecret is the HS256 secret the test server trusts.
+const testSecret = "test-secret-that-is-at-least-32-bytes-long"
+
+// baseDomain is the test server's APP_BASE_DOMAIN.
+const baseDomain = "atende.test"
+
+// testAPI is the API served over HTTP on a fresh database.
+type testAPI struct {
+	t      *testing.T
+	db     *dbtest.Database
+	server *httptest.Server
+	tokens *auth.Verifier
+}
+
+func newTestAPI(t *testing.T) *testAPI {
+	t.Helper()
+	d := dbtest.New(t)
+	tokens, err := auth.New(auth.Config{JWTSecret: testSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	handler := api.New(api.Config{BaseDomain: baseDomain, BodyLimit: "64K"}, d.App, tokens)
+	server := httptest.NewServer(handler)
+	t.Cleanup(server.Close)
+	return &testAPI{t: t, db: d, server: server, tokens: tokens}
+}
+
+// token mints an access token for the auth user.
+func (a *testAPI) token(userID uuid.UUID) string {
+	a.t.Helper()
+	token, err := a.tokens.Mint(userID, time.Hour)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return token
+}
+
+// request is one HTTP request to the test server. Host defaults to the bare API host.
+type request struct {
+	method, path, host, token string
+	body                      any // marshalled to JSON, or sent as is when a string
+}
+
+// response is a decoded answer.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// into decodes the response body into v, failing the test when it cannot.
+func (r response) into(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+// problem decodes a problem response.
+func (r response) problem(t *testing.T) api.Problem {
+	t.Helper()
+	var p api.Problem
+	r.into(t, &p)
+	return p
+}
+
+func (a *testAPI) do(r request) response {
+	a.t.Helper()
+	var body io.Reader
+	switch b := r.body.(type) {
+	case nil:
+	case string:
+		body = strings.NewReader(b)
+	default:
+		encoded, err := json.Marshal(b)
+		if err != nil {
+			a.t.Fatal(err)
+		}
+		body = bytes.NewReader(encoded)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), r.method, a.server.URL+r.path, body)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	if r.host != "" {
+		req.Host = r.host
+	}
+	if r.token != "" {
+		req.Header.Set("Authorization", "Bearer "+r.token)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := a.server.Client().Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return response{status: res.StatusCode, header: res.Header, body: b}
+}
+
+// expect fails the test unless the response has the status.
+func (r response) expect(t *testing.T, status int) response {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
+	}
+	return r
+}

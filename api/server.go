@@ -1,0 +1,114 @@
+// Package api is Atende's HTTP API on Echo: Supabase token authentication, tenant
+// resolution by host, and thin handlers that decode and validate a request, make one
+// data-layer call inside the caller's transaction and encode the answer.
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/atende/atende/auth"
+	"github.com/atende/atende/db"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+// Config is the API's configuration.
+type Config struct {
+	// BaseDomain is APP_BASE_DOMAIN: <slug>.<BaseDomain> is a tenant's site.
+	BaseDomain string
+	// RequestTimeout bounds each request's database work.
+	RequestTimeout time.Duration
+	// BodyLimit is the largest request body accepted, e.g. "1M".
+	BodyLimit string
+	// CursorKey signs pagination cursors; random when empty (cursors then do not survive
+	// a restart).
+	CursorKey []byte
+}
+
+// Server holds what the handlers share.
+type Server struct {
+	cfg     Config
+	db      db.DB
+	tokens  *auth.Verifier
+	hosts   *hostResolver
+	cursors cursorCodec
+}
+
+// New builds the Echo application: middleware, then every route.
+func New(cfg Config, database db.DB, tokens *auth.Verifier) *echo.Echo {
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = 10 * time.Second
+	}
+	if cfg.BodyLimit == "" {
+		cfg.BodyLimit = "1M"
+	}
+	if len(cfg.CursorKey) == 0 {
+		cfg.CursorKey = make([]byte, 32)
+		rand.Read(cfg.CursorKey)
+	}
+	s := &Server{
+		cfg:     cfg,
+		db:      database,
+		tokens:  tokens,
+		hosts:   newHostResolver(cfg.BaseDomain, database, time.Minute),
+		cursors: cursorCodec{key: cfg.CursorKey},
+	}
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = handleError
+	e.Use(
+		middleware.RequestID(),
+		accessLog(),
+		middleware.RecoverWithConfig(middleware.RecoverConfig{
+			DisableErrorHandler: true,
+			LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+				slog.ErrorContext(c.Request().Context(), "panic", "error", err, "stack", string(stack))
+				return problem(http.StatusInternalServerError, "internal error")
+			},
+		}),
+		middleware.BodyLimit(cfg.BodyLimit),
+		s.deadline,
+	)
+	s.routes(e)
+	return e
+}
+
+// deadline bounds the request's context, and so every database call it makes.
+func (s *Server) deadline(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.RequestTimeout)
+		defer cancel()
+		c.SetRequest(c.Request().WithContext(ctx))
+		return next(c)
+	}
+}
+
+// accessLog writes one structured line per request.
+func accessLog() echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogMethod: true, LogURIPath: true, LogStatus: true, LogLatency: true, LogRequestID: true, LogHost: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			slog.InfoContext(c.Request().Context(), "request",
+				"method", v.Method, "path", v.URIPath, "host", v.Host, "status", v.Status,
+				"latency_ms", v.Latency.Milliseconds(), "request_id", v.RequestID)
+			return nil
+		},
+	})
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz answers 200 when the database answers.
+func (s *Server) readyz(c echo.Context) error {
+	if err := s.db.Pool.Ping(c.Request().Context()); err != nil {
+		return problem(http.StatusServiceUnavailable, "the database is not reachable")
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}

@@ -1,0 +1,186 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/atende/atende/auth"
+	"github.com/atende/atende/db"
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+)
+
+// hostResolver finds the tenant a request's host names — <slug>.<base domain> or a
+// tenant's custom domain — and caches the answer, "no such tenant" included, for ttl.
+// forget drops a tenant's entries when its slug or domain changes.
+type hostResolver struct {
+	baseDomain string
+	db         db.DB
+	ttl        time.Duration
+
+	mu      sync.Mutex
+	entries map[string]hostEntry
+}
+
+type hostEntry struct {
+	tenant  *db.Tenant // nil: no tenant has this host
+	expires time.Time
+}
+
+func newHostResolver(baseDomain string, database db.DB, ttl time.Duration) *hostResolver {
+	return &hostResolver{baseDomain: normalizeHost(baseDomain), db: database, ttl: ttl, entries: map[string]hostEntry{}}
+}
+
+// normalizeHost lower-cases a host and drops its port and trailing dot.
+func normalizeHost(host string) string {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(host)), ".")
+}
+
+// resolve returns the tenant the host names; nil with no error for the bare API host
+// (the base domain, api.<base domain>, localhost, an IP address, or any host when no base
+// domain is configured and no tenant claims it); a 404 problem for a host that looks
+// like a tenant's but is none.
+func (r *hostResolver) resolve(ctx context.Context, rawHost string) (*db.Tenant, error) {
+	host := normalizeHost(rawHost)
+	if host == "" || host == "localhost" || net.ParseIP(host) != nil ||
+		(r.baseDomain != "" && (host == r.baseDomain || host == "api."+r.baseDomain)) {
+		return nil, nil
+	}
+	tenant, err := r.lookup(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	if tenant == nil && r.baseDomain != "" {
+		return nil, problem(http.StatusNotFound, "no tenant at %s", host)
+	}
+	return tenant, nil
+}
+
+func (r *hostResolver) lookup(ctx context.Context, host string) (*db.Tenant, error) {
+	now := time.Now()
+	r.mu.Lock()
+	e, ok := r.entries[host]
+	r.mu.Unlock()
+	if ok && now.Before(e.expires) {
+		return e.tenant, nil
+	}
+	var tenant *db.Tenant
+	err := r.db.AsService(ctx, func(q *db.Queries) error {
+		var t db.Tenant
+		var err error
+		if slug, ok := strings.CutSuffix(host, "."+r.baseDomain); ok && r.baseDomain != "" {
+			if strings.Contains(slug, ".") {
+				return nil
+			}
+			t, err = q.TenantGetBySlug(ctx, slug)
+		} else {
+			t, err = q.TenantGetByCustomDomain(ctx, host)
+		}
+		if err == nil {
+			tenant = &t
+		}
+		if errors.Is(err, db.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	r.entries[host] = hostEntry{tenant: tenant, expires: now.Add(r.ttl)}
+	r.mu.Unlock()
+	return tenant, nil
+}
+
+// forget drops every cached answer naming the tenant, and every cached miss (the tenant
+// may have taken one of those hosts).
+func (r *hostResolver) forget(tenantID uuid.UUID) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for host, e := range r.entries {
+		if e.tenant == nil || e.tenant.ID == tenantID {
+			delete(r.entries, host)
+		}
+	}
+}
+
+// member is the caller inside a tenant.
+type member struct {
+	TenantID uuid.UUID
+	UserID   uuid.UUID
+	Role     db.UserRole
+}
+
+func (m member) isAdmin() bool { return m.Role == db.UserRoleOwner || m.Role == db.UserRoleAdmin }
+
+// authenticate verifies the request's bearer token.
+func (s *Server) authenticate(c echo.Context) (auth.Identity, error) {
+	header := c.Request().Header.Get(echo.HeaderAuthorization)
+	token, ok := strings.CutPrefix(header, "Bearer ")
+	if !ok || token == "" {
+		return auth.Identity{}, problem(http.StatusUnauthorized, "an Authorization: Bearer <access token> header is required")
+	}
+	identity, err := s.tokens.Verify(c.Request().Context(), token)
+	if err != nil {
+		return auth.Identity{}, err // logged by nobody, answered 401 by handleError
+	}
+	return identity, nil
+}
+
+// asCaller authenticates the request and runs fn in one transaction as the caller, with
+// the caller's profile (nil before the signup trigger made one, which does not happen in
+// practice). A host naming another tenant than the caller's is a 403.
+func (s *Server) asCaller(c echo.Context, fn func(ctx context.Context, q *db.Queries, id auth.Identity, profile *db.User) error) error {
+	host, err := s.hosts.resolve(c.Request().Context(), c.Request().Host)
+	if err != nil {
+		return err
+	}
+	id, err := s.authenticate(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	return s.db.AsCaller(ctx, id.Claims, func(q *db.Queries) error {
+		var profile *db.User
+		switch p, err := q.UserGetByID(ctx, id.UserID); {
+		case err == nil:
+			profile = &p
+		case !errors.Is(err, db.ErrNotFound):
+			return err
+		}
+		if host != nil && profile != nil && profile.TenantID != nil && *profile.TenantID != host.ID {
+			return problem(http.StatusForbidden, "you are not a member of the tenant at this address")
+		}
+		return fn(ctx, q, id, profile)
+	})
+}
+
+// asMember runs fn as a member of a tenant: the caller must have one, and it must be the
+// tenant the host names, if any.
+func (s *Server) asMember(c echo.Context, fn func(ctx context.Context, q *db.Queries, m member) error) error {
+	return s.asCaller(c, func(ctx context.Context, q *db.Queries, _ auth.Identity, profile *db.User) error {
+		if profile == nil || profile.TenantID == nil || profile.Role == nil {
+			return problem(http.StatusForbidden, "you do not belong to a tenant yet: create one (POST /api/v1/setup) or accept an invitation")
+		}
+		return fn(ctx, q, member{TenantID: *profile.TenantID, UserID: profile.ID, Role: *profile.Role})
+	})
+}
+
+// asAdmin is asMember for owners and admins only.
+func (s *Server) asAdmin(c echo.Context, fn func(ctx context.Context, q *db.Queries, m member) error) error {
+	return s.asMember(c, func(ctx context.Context, q *db.Queries, m member) error {
+		if !m.isAdmin() {
+			return problem(http.StatusForbidden, "only the tenant's owners and admins may do this")
+		}
+		return fn(ctx, q, m)
+	})
+}
