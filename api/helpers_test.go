@@ -15,6 +15,7 @@ import (
 	"github.com/atende/atende/auth"
 	"github.com/atende/atende/db/dbtest"
 	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
 )
 
 // testSecret is the HS256 secret the test server trusts.
@@ -29,6 +30,8 @@ type testAPI struct {
 	db     *dbtest.Database
 	server *httptest.Server
 	tokens *auth.Verifier
+	// echo is the application, for its route table.
+	echo *echo.Echo
 }
 
 func newTestAPI(t *testing.T) *testAPI {
@@ -38,10 +41,10 @@ func newTestAPI(t *testing.T) *testAPI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	handler := api.New(api.Config{BaseDomain: baseDomain, BodyLimit: "64K"}, d.App, tokens)
-	server := httptest.NewServer(handler)
+	e := api.New(api.Config{BaseDomain: baseDomain, BodyLimit: "64K"}, d.App, tokens)
+	server := httptest.NewServer(newResponseValidator(t, e))
 	t.Cleanup(server.Close)
-	return &testAPI{t: t, db: d, server: server, tokens: tokens}
+	return &testAPI{t: t, db: d, server: server, tokens: tokens, echo: e}
 }
 
 // token mints an access token for the auth user.
