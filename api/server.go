@@ -92,6 +92,8 @@ func (s *Server) deadline(next echo.HandlerFunc) echo.HandlerFunc {
 func accessLog() echo.MiddlewareFunc {
 	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		LogMethod: true, LogURIPath: true, LogStatus: true, LogLatency: true, LogRequestID: true, LogHost: true,
+		// Answer errors here, so that the status logged is the one sent.
+		HandleError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
 			slog.InfoContext(c.Request().Context(), "request",
 				"method", v.Method, "path", v.URIPath, "host", v.Host, "status", v.Status,
