@@ -44,11 +44,17 @@ type testAPI struct {
 
 func newTestAPI(t *testing.T) *testAPI {
 	t.Helper()
-	d := dbtest.New(t)
 	tokens, err := auth.New(auth.Config{JWTSecret: testSecret})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newTestAPIWith(t, tokens)
+}
+
+// newTestAPIWith serves the API with the given token verifier.
+func newTestAPIWith(t *testing.T, tokens *auth.Verifier) *testAPI {
+	t.Helper()
+	d := dbtest.New(t)
 	e := api.New(api.Config{BaseDomain: baseDomain, BodyLimit: "64K"}, d.App, tokens)
 	server := httptest.NewServer(newResponseValidator(t, e))
 	t.Cleanup(server.Close)
