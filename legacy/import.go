@@ -1,0 +1,171 @@
+// Package legacy imports an Atende V1.5 customer (one SQLite file) into a tenant of
+// V1.6: read the file (read.go), apply the stated rules to every row (values.go,
+// normalize.go), write the result in one transaction with COPY and set-based inserts
+// (load.go), and report what became of every row (report.go). The rules are listed in
+// README.md beside this file.
+package legacy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Options says what to import where.
+type Options struct {
+	// File is the V1.5 SQLite file.
+	File string
+	// TenantSlug names the tenant to import into; it must exist unless CreateTenant.
+	TenantSlug string
+	// CreateTenant creates the tenant (named TenantName) when it does not exist, with its
+	// secrets and, when the file has none, a default AI configuration.
+	CreateTenant bool
+	TenantName   string
+	// DryRun runs the whole import, database constraints included, and rolls it back.
+	DryRun bool
+	// LegacyTimezone is the zone of the file's naive timestamps (default UTC).
+	LegacyTimezone *time.Location
+	// PhoneRegion reads phone numbers without a country code (default "BR").
+	PhoneRegion string
+	// Progress, when set, is called every ProgressEvery rows (default 100,000) while a
+	// table is copied.
+	Progress      func(table string, rows int)
+	ProgressEvery int
+}
+
+var (
+	// ErrTenantNotFound: no tenant has the slug, and CreateTenant was not asked for.
+	ErrTenantNotFound = errors.New("tenant not found")
+	// ErrImportRunning: another import into the same tenant holds the lock.
+	ErrImportRunning = errors.New("another import into this tenant is running")
+)
+
+// Import loads opts.File into the tenant over pool, which must connect as the database
+// owner (DATABASE_ADMIN_URL): the import writes auth.users and bypasses RLS. It lands
+// whole or not at all. The report is returned whenever the file could be planned, also
+// with an error; Report.Landed says whether the rows were committed.
+func Import(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Report, error) {
+	if opts.LegacyTimezone == nil {
+		opts.LegacyTimezone = time.UTC
+	}
+	if opts.PhoneRegion == "" {
+		opts.PhoneRegion = "BR"
+	}
+	if opts.ProgressEvery <= 0 {
+		opts.ProgressEvery = 100_000
+	}
+	t0 := time.Now()
+	data, err := readFile(ctx, opts.File)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintln(os.Stderr, "TIMING read", time.Since(t0))
+
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Release()
+	if err := registerEnums(ctx, conn.Conn()); err != nil {
+		return nil, err
+	}
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	// Rolls back a dry run and any failure, also after ctx was cancelled.
+	defer tx.Rollback(context.WithoutCancel(ctx))
+
+	if err := lockTenant(ctx, tx, opts.TenantSlug); err != nil {
+		return nil, err
+	}
+	tenantID, created, err := resolveTenant(ctx, tx, opts)
+	if err != nil {
+		return nil, err
+	}
+	env := planEnv{tenantID: tenantID, loc: opts.LegacyTimezone, region: opts.PhoneRegion}
+	if env.now, err = importTime(ctx, tx); err != nil {
+		return nil, err
+	}
+	if env.accounts, err = existingAccounts(ctx, tx, fileEmails(data)); err != nil {
+		return nil, err
+	}
+
+	t0 = time.Now()
+	pl := newPlan(data, env, opts.File)
+	fmt.Fprintln(os.Stderr, "TIMING plan", time.Since(t0))
+	report := pl.report
+	report.TenantID, report.TenantSlug, report.DryRun = tenantID, opts.TenantSlug, opts.DryRun
+	l := &loader{tx: tx, tenantID: tenantID, progress: opts.Progress, every: opts.ProgressEvery}
+	err = l.load(ctx, pl)
+	report.finish()
+	if err != nil {
+		return report, err
+	}
+	if created {
+		// A new tenant gets the default AI configuration when the file had none.
+		if _, err := tx.Exec(ctx, "insert into public.ai_config (tenant_id) values ($1) on conflict (tenant_id) do nothing", tenantID); err != nil {
+			return report, fmt.Errorf("default ai_config: %w", err)
+		}
+	}
+	if opts.DryRun {
+		return report, nil // rolled back by the deferred Rollback
+	}
+	t0 = time.Now()
+	defer func() { fmt.Fprintln(os.Stderr, "TIMING commit", time.Since(t0)) }()
+	if err := tx.Commit(ctx); err != nil {
+		return report, fmt.Errorf("commit: %w", err)
+	}
+	report.Landed = true
+	return report, nil
+}
+
+// lockTenant takes the transaction-scoped advisory lock of the tenant's imports, or
+// refuses at once: two imports into one tenant never interleave. The key is the slug,
+// which names the tenant also before --create-tenant has made it.
+func lockTenant(ctx context.Context, tx pgx.Tx, slug string) error {
+	var locked bool
+	if err := tx.QueryRow(ctx, "select pg_try_advisory_xact_lock(hashtextextended('atende.import-sqlite/' || $1, 0))", slug).Scan(&locked); err != nil {
+		return fmt.Errorf("lock tenant %s: %w", slug, err)
+	}
+	if !locked {
+		return fmt.Errorf("%w (tenant %s)", ErrImportRunning, slug)
+	}
+	return nil
+}
+
+// resolveTenant finds the tenant by slug, or creates it (with its secrets) when asked.
+// created says it did.
+func resolveTenant(ctx context.Context, tx pgx.Tx, opts Options) (id uuid.UUID, created bool, err error) {
+	err = tx.QueryRow(ctx, "select id from public.tenants where slug = $1", opts.TenantSlug).Scan(&id)
+	switch {
+	case err == nil:
+		return id, false, nil
+	case !errors.Is(err, pgx.ErrNoRows):
+		return uuid.Nil, false, fmt.Errorf("find tenant %s: %w", opts.TenantSlug, err)
+	case !opts.CreateTenant:
+		return uuid.Nil, false, fmt.Errorf("%w: %s (use --create-tenant --name NAME to create it)", ErrTenantNotFound, opts.TenantSlug)
+	}
+	if err := tx.QueryRow(ctx, "insert into public.tenants (name, slug) values ($1, $2) returning id", opts.TenantName, opts.TenantSlug).Scan(&id); err != nil {
+		return uuid.Nil, false, fmt.Errorf("create tenant %s: %w", opts.TenantSlug, err)
+	}
+	if _, err := tx.Exec(ctx, "insert into public.tenant_secrets (tenant_id) values ($1) on conflict (tenant_id) do nothing", id); err != nil {
+		return uuid.Nil, false, fmt.Errorf("create tenant secrets: %w", err)
+	}
+	return id, true, nil
+}
+
+// fileEmails lists the lower-cased emails of the file's users.
+func fileEmails(data legacyData) []string {
+	var emails []string
+	for _, r := range data[usersTable.name] {
+		emails = append(emails, foldEmail(r.cells[1]))
+	}
+	return emails
+}

@@ -1,0 +1,387 @@
+package legacy
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"os"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// This file writes a plan: each table's rows are copied (COPY) into a temporary staging
+// table shaped like the target, then moved in by one INSERT ... SELECT that skips rows
+// already there by primary key (a re-run). Any other conflict fails the statement, and
+// so the whole import. Every statement filters by the tenant.
+
+// enumTypes are the enums the staging tables use; pgx must know them to COPY in binary.
+var enumTypes = []string{
+	"public.user_role", "public.lead_stage", "public.channel", "public.conversation_status",
+	"public.message_direction", "public.sender_type", "public.message_status",
+	"public.campaign_status", "public.campaign_event_type",
+}
+
+// registerEnums teaches conn's type map the enums (once per connection).
+func registerEnums(ctx context.Context, conn *pgx.Conn) error {
+	if _, ok := conn.TypeMap().TypeForName("public.channel"); ok {
+		return nil
+	}
+	types, err := conn.LoadTypes(ctx, enumTypes)
+	if err != nil {
+		return fmt.Errorf("load enum types: %w", err)
+	}
+	conn.TypeMap().RegisterTypes(types)
+	return nil
+}
+
+// stagedTable is one target table: its columns, its rows, and how staged rows move in.
+type stagedTable struct {
+	legacy  string // the legacy table, for progress reports
+	target  string // the schema-qualified new table
+	columns []string
+	count   int
+	row     func(i int) []any
+	// insert moves the staged rows ($1 is the tenant id) into target; it defaults to
+	// skipping rows whose (tenant_id, id) is already there.
+	insert string
+}
+
+func (st stagedTable) stage() string { return "import_" + strings.ReplaceAll(st.target, ".", "_") }
+
+func (st stagedTable) insertSQL() string {
+	if st.insert != "" {
+		return st.insert
+	}
+	cols := strings.Join(st.columns, ", ")
+	return fmt.Sprintf("insert into %s (%s) select %s from %s where tenant_id = $1 on conflict (tenant_id, id) do nothing",
+		st.target, cols, cols, st.stage())
+}
+
+// loader writes one plan inside one transaction.
+type loader struct {
+	tx       pgx.Tx
+	tenantID uuid.UUID
+	progress func(table string, rows int)
+	every    int
+}
+
+// copyIn creates st's staging table, copies its rows in, and runs its insert.
+func (l *loader) copyIn(ctx context.Context, st stagedTable) error {
+	cols := strings.Join(st.columns, ", ")
+	// Same column types as the target, none of its constraints; dropped at commit.
+	create := fmt.Sprintf("create temp table %s on commit drop as select %s from %s with no data", st.stage(), cols, st.target)
+	if _, err := l.tx.Exec(ctx, create); err != nil {
+		return fmt.Errorf("stage %s: %w", st.target, err)
+	}
+	source := pgx.CopyFromSlice(st.count, func(i int) ([]any, error) {
+		// COPY runs as long as rows come: stop it as soon as the import is cancelled.
+		if i%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		if l.progress != nil && i > 0 && i%l.every == 0 {
+			l.progress(st.legacy, i)
+		}
+		return st.row(i), nil
+	})
+	t0 := time.Now()
+	if _, err := l.tx.CopyFrom(ctx, pgx.Identifier{st.stage()}, st.columns, source); err != nil {
+		return fmt.Errorf("copy %s: %w", st.target, err)
+	}
+	t1 := time.Now()
+	if st.target == "public.messages" && os.Getenv("EXPLAIN") != "" {
+		rows, _ := l.tx.Query(ctx, "explain (analyze, buffers) "+st.insertSQL(), l.tenantID)
+		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		fmt.Fprintln(os.Stderr, strings.Join(lines, "\n"), err)
+	} else if _, err := l.tx.Exec(ctx, st.insertSQL(), l.tenantID); err != nil {
+		return fmt.Errorf("insert %s: %w", st.target, err)
+	}
+	fmt.Fprintln(os.Stderr, "TIMING", st.target, "copy", t1.Sub(t0), "insert", time.Since(t1))
+	return nil
+}
+
+// load writes every table of pl, parents first.
+func (l *loader) load(ctx context.Context, pl *plan) error {
+	for _, st := range l.tables(pl) {
+		if err := l.copyIn(ctx, st); err != nil {
+			return err
+		}
+	}
+	// A pending invitation of an imported email can never be accepted now (the account
+	// exists): record it as accepted by the imported user.
+	if _, err := l.tx.Exec(ctx, `
+		update public.invitations i set accepted_at = now(), accepted_user_id = u.id
+		from import_auth_users u
+		where i.tenant_id = $1 and u.raw_app_meta_data ->> 'tenant_id' = $1::text
+		  and i.email = u.email and i.accepted_at is null and i.revoked_at is null`, l.tenantID); err != nil {
+		return fmt.Errorf("accept invitations: %w", err)
+	}
+	if err := l.checkAIConfig(ctx, pl); err != nil {
+		return err
+	}
+	return l.checkSettings(ctx, pl)
+}
+
+// jsonOrNull passes a JSON document to pgx, or SQL NULL for none.
+func jsonOrNull(doc json.RawMessage) any {
+	if doc == nil {
+		return nil
+	}
+	return doc
+}
+
+// tables lists what load writes, in dependency order.
+func (l *loader) tables(pl *plan) []stagedTable {
+	tenant := l.tenantID
+	return []stagedTable{
+		{
+			legacy: "users", target: "auth.users", count: len(pl.users),
+			// Shaped as Supabase Auth writes a confirmed email user. The token columns are
+			// '' rather than NULL: Supabase Auth cannot read NULL there.
+			columns: []string{"instance_id", "id", "aud", "role", "email", "encrypted_password", "email_confirmed_at",
+				"confirmation_token", "recovery_token", "email_change_token_new", "email_change",
+				"raw_app_meta_data", "raw_user_meta_data", "is_super_admin", "created_at", "updated_at",
+				"banned_until", "is_sso_user", "is_anonymous"},
+			row: func(i int) []any {
+				u := pl.users[i]
+				return []any{uuid.Nil, u.id, "authenticated", "authenticated", u.email, u.passwordHash, u.createdAt,
+					"", "", "", "", appMetadata(tenant, u.role), userMetadata(u.fullName), false, u.createdAt, u.createdAt,
+					u.bannedUntil, false, false}
+			},
+			// auth.users has no tenant_id: the tenant is in the app metadata. The
+			// on_auth_user_created trigger creates each profile in the tenant.
+			insert: `insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
+					confirmation_token, recovery_token, email_change_token_new, email_change,
+					raw_app_meta_data, raw_user_meta_data, is_super_admin, created_at, updated_at,
+					banned_until, is_sso_user, is_anonymous)
+				select instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
+					confirmation_token, recovery_token, email_change_token_new, email_change,
+					raw_app_meta_data, raw_user_meta_data, is_super_admin, created_at, updated_at,
+					banned_until, is_sso_user, is_anonymous
+				from import_auth_users where raw_app_meta_data ->> 'tenant_id' = $1::text
+				on conflict (id) do nothing`,
+		},
+		{
+			legacy: "users", target: "auth.identities", count: len(pl.users),
+			// As Supabase Auth writes an email identity: provider_id is the user id.
+			columns: []string{"id", "provider_id", "user_id", "identity_data", "provider", "created_at", "updated_at"},
+			row: func(i int) []any {
+				u := pl.users[i]
+				return []any{u.identityID, u.id.String(), u.id, identityData(u), "email", u.createdAt, u.createdAt}
+			},
+			insert: `insert into auth.identities (id, provider_id, user_id, identity_data, provider, created_at, updated_at)
+				select s.id, s.provider_id, s.user_id, s.identity_data, s.provider, s.created_at, s.updated_at
+				from import_auth_identities s
+				join auth.users u on u.id = s.user_id and u.raw_app_meta_data ->> 'tenant_id' = $1::text
+				on conflict do nothing`,
+		},
+		{
+			legacy: "contacts", target: "public.contacts", count: len(pl.contacts),
+			columns: []string{"tenant_id", "id", "name", "phone", "email", "tags", "custom_fields", "created_at", "updated_at"},
+			row: func(i int) []any {
+				c := pl.contacts[i]
+				return []any{tenant, c.id, c.name, c.phone, c.email, c.tags, c.customFields, c.createdAt, c.updatedAt}
+			},
+		},
+		{
+			legacy: "conversations", target: "public.conversations", count: len(pl.conversations),
+			columns: []string{"tenant_id", "id", "contact_id", "channel", "status", "assigned_user_id", "ai_enabled",
+				"last_message_at", "unread_count", "created_at", "updated_at"},
+			row: func(i int) []any {
+				c := pl.conversations[i]
+				return []any{tenant, c.id, c.contactID, c.channel, c.status, c.assignedUserID, c.aiEnabled,
+					c.lastMessageAt, c.unreadCount, c.createdAt, c.lastMessageAt}
+			},
+		},
+		{
+			legacy: "messages", target: "public.messages", count: len(pl.messages),
+			columns: []string{"tenant_id", "id", "conversation_id", "channel", "direction", "sender_type", "sender_user_id",
+				"content", "media", "status", "external_id", "created_at"},
+			row: func(i int) []any {
+				m := pl.messages[i]
+				return []any{tenant, m.id, m.conversation.id, m.conversation.channel, m.direction, m.senderType, m.senderUserID,
+					m.content, jsonOrNull(m.media), m.status, m.externalID, m.createdAt}
+			},
+		},
+		{
+			legacy: "leads_pipeline", target: "public.leads_pipeline", count: len(pl.leads),
+			columns: []string{"tenant_id", "id", "contact_id", "stage", "value", "owner_user_id", "position", "notes", "created_at", "updated_at"},
+			row: func(i int) []any {
+				ld := pl.leads[i]
+				return []any{tenant, ld.id, ld.contactID, ld.stage, ld.value, ld.ownerUserID, ld.position, ld.notes, ld.createdAt, ld.updatedAt}
+			},
+		},
+		{
+			legacy: "campaigns", target: "public.campaigns", count: len(pl.campaigns),
+			columns: []string{"tenant_id", "id", "name", "channel", "status", "message_template", "audience_filter",
+				"scheduled_at", "started_at", "completed_at", "created_at", "updated_at"},
+			row: func(i int) []any {
+				c := pl.campaigns[i]
+				return []any{tenant, c.id, c.name, c.channel, c.status, c.messageTemplate, c.audienceFilter,
+					c.scheduledAt, c.startedAt, c.completedAt, c.createdAt, c.createdAt}
+			},
+		},
+		{
+			legacy: "campaign_events", target: "public.campaign_events", count: len(pl.events),
+			columns: []string{"tenant_id", "id", "campaign_id", "contact_id", "event_type", "occurred_at", "metadata"},
+			row: func(i int) []any {
+				e := pl.events[i]
+				return []any{tenant, e.id, e.campaignID, e.contactID, e.eventType, e.occurredAt, e.metadata}
+			},
+		},
+		{
+			legacy: "ai_config", target: "public.ai_config", count: countOf(pl.aiConfig != nil),
+			columns: []string{"tenant_id", "enabled", "model", "system_prompt", "temperature", "business_hours", "updated_at"},
+			row: func(int) []any {
+				c := pl.aiConfig
+				return []any{tenant, c.enabled, c.model, c.systemPrompt, c.temperature, c.businessHours, c.updatedAt}
+			},
+			// The tenant has one configuration. The legacy one replaces a configuration
+			// nobody has touched (the defaults tenant setup seeds); checkAIConfig reports
+			// when the tenant's own was kept instead.
+			insert: `insert into public.ai_config (tenant_id, enabled, model, system_prompt, temperature, business_hours, updated_at)
+				select tenant_id, enabled, model, system_prompt, temperature, business_hours, updated_at
+				from import_public_ai_config where tenant_id = $1
+				on conflict (tenant_id) do update set enabled = excluded.enabled, model = excluded.model,
+					system_prompt = excluded.system_prompt, temperature = excluded.temperature,
+					business_hours = excluded.business_hours, updated_at = excluded.updated_at
+				where ai_config.enabled and ai_config.model = 'default' and ai_config.system_prompt = ''
+					and ai_config.temperature = 0.3::real and ai_config.business_hours = '{}' and ai_config.handoff_rules = '{}'`,
+		},
+		{
+			legacy: "knowledge_documents", target: "public.knowledge_documents", count: len(pl.knowledge),
+			columns: []string{"tenant_id", "id", "title", "content", "source_url", "tags", "created_at", "updated_at"},
+			row: func(i int) []any {
+				d := pl.knowledge[i]
+				return []any{tenant, d.id, d.title, d.content, d.sourceURL, d.tags, d.createdAt, d.updatedAt}
+			},
+		},
+		{
+			legacy: "system_settings", target: "public.system_settings", count: len(pl.settings),
+			columns: []string{"tenant_id", "key", "value", "updated_at"},
+			row: func(i int) []any {
+				s := pl.settings[i]
+				return []any{tenant, s.key, s.value, s.updatedAt}
+			},
+			// A setting the tenant already has is kept (checkSettings reports it).
+			insert: `insert into public.system_settings (tenant_id, key, value, updated_at)
+				select tenant_id, key, value, updated_at from import_public_system_settings where tenant_id = $1
+				on conflict (tenant_id, key) do nothing`,
+		},
+	}
+}
+
+func countOf(present bool) int {
+	if present {
+		return 1
+	}
+	return 0
+}
+
+// checkAIConfig rejects the legacy configuration when the tenant kept its own.
+func (l *loader) checkAIConfig(ctx context.Context, pl *plan) error {
+	if pl.aiConfig == nil {
+		return nil
+	}
+	var kept bool
+	err := l.tx.QueryRow(ctx, `
+		select (a.enabled, a.model, a.system_prompt, a.temperature, a.business_hours)
+			is distinct from (s.enabled, s.model, s.system_prompt, s.temperature, s.business_hours)
+		from public.ai_config a join import_public_ai_config s on s.tenant_id = a.tenant_id
+		where a.tenant_id = $1`, l.tenantID).Scan(&kept)
+	if err != nil {
+		return fmt.Errorf("check ai_config: %w", err)
+	}
+	if kept {
+		pl.report.Table(aiConfigTable.name).rejectImported(pl.aiConfig.r, "the tenant already has its own AI configuration: kept")
+	}
+	return nil
+}
+
+// checkSettings rejects the legacy settings whose key the tenant already has with
+// another value.
+func (l *loader) checkSettings(ctx context.Context, pl *plan) error {
+	rows, err := l.tx.Query(ctx, `
+		select s.key from import_public_system_settings s
+		join public.system_settings t on t.tenant_id = s.tenant_id and t.key = s.key
+		where s.tenant_id = $1 and t.value <> s.value`, l.tenantID)
+	if err != nil {
+		return fmt.Errorf("check system_settings: %w", err)
+	}
+	kept, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("check system_settings: %w", err)
+	}
+	tr := pl.report.Table(settingsTable.name)
+	for _, key := range kept {
+		for _, s := range pl.settings {
+			if s.key == key {
+				tr.rejectImported(s.r, fmt.Sprintf("the tenant already has setting %q with another value: kept", key))
+			}
+		}
+	}
+	return nil
+}
+
+func appMetadata(tenantID uuid.UUID, role string) json.RawMessage {
+	doc, _ := json.Marshal(map[string]any{
+		"provider": "email", "providers": []string{"email"},
+		// Read by the on_auth_user_created trigger: the profile's tenant and role.
+		"tenant_id": tenantID, "tenant_role": role,
+	})
+	return doc
+}
+
+func userMetadata(fullName *string) json.RawMessage {
+	if fullName == nil {
+		return json.RawMessage(`{}`)
+	}
+	doc, _ := json.Marshal(map[string]string{"full_name": *fullName})
+	return doc
+}
+
+func identityData(u userRow) json.RawMessage {
+	doc, _ := json.Marshal(map[string]any{
+		"sub": u.id.String(), "email": u.email, "email_verified": true, "phone_verified": false,
+	})
+	return doc
+}
+
+// existingAccounts finds the auth users that already have one of emails, with their
+// profile's tenant.
+func existingAccounts(ctx context.Context, tx pgx.Tx, emails []string) (map[string]account, error) {
+	rows, err := tx.Query(ctx, `
+		select lower(u.email), u.id, p.tenant_id
+		from auth.users u left join public.users p on p.id = u.id
+		where lower(u.email) = any($1)`, emails)
+	if err != nil {
+		return nil, fmt.Errorf("find existing accounts: %w", err)
+	}
+	defer rows.Close()
+	accounts := map[string]account{}
+	for rows.Next() {
+		var email string
+		var a account
+		if err := rows.Scan(&email, &a.id, &a.tenantID); err != nil {
+			return nil, fmt.Errorf("find existing accounts: %w", err)
+		}
+		accounts[email] = a
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find existing accounts: %w", err)
+	}
+	return accounts, nil
+}
+
+// importTime is the transaction's start: the fallback for missing timestamps.
+func importTime(ctx context.Context, tx pgx.Tx) (time.Time, error) {
+	var now time.Time
+	if err := tx.QueryRow(ctx, "select now()").Scan(&now); err != nil {
+		return time.Time{}, fmt.Errorf("read the time: %w", err)
+	}
+	return now.UTC(), nil
+}
