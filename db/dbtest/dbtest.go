@@ -50,6 +50,8 @@ var (
 	serverOnce sync.Once
 	serverURL  string
 	serverErr  error
+	// appPassword is atende_app's password on the test server, if it needs one.
+	appPassword = os.Getenv("TEST_APP_PASSWORD")
 )
 
 // New returns a new migrated database for t, dropped when t ends (kept if t fails).
@@ -59,7 +61,7 @@ func New(t testing.TB) *Database {
 	conf := pgtestdb.Custom(t, configFromURL(t, adminURL), migrator{})
 	ctx := context.Background()
 
-	appURL := withUser(t, conf.URL(), "atende_app", appPassword())
+	appURL := withUser(t, conf.URL(), "atende_app", appPassword)
 	admin := openPool(t, ctx, conf.URL())
 	app := openPool(t, ctx, appURL)
 	return &Database{AdminURL: conf.URL(), AppURL: appURL, Admin: admin, App: db.DB{Pool: app}}
@@ -98,11 +100,9 @@ func startServer() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("container connection string: %w", err)
 	}
-	os.Setenv("TEST_APP_PASSWORD", appRolePassword)
+	appPassword = appRolePassword
 	return adminURL, nil
 }
-
-func appPassword() string { return os.Getenv("TEST_APP_PASSWORD") }
 
 // migrator migrates pgtestdb's template database with the embedded migrations; the
 // template is rebuilt whenever a migration file changes.
@@ -114,8 +114,8 @@ func (migrator) Migrate(ctx context.Context, sqlDB *sql.DB, _ pgtestdb.Config) e
 	if err := db.MigrateUp(ctx, sqlDB); err != nil {
 		return err
 	}
-	if pw := appPassword(); pw != "" {
-		if _, err := sqlDB.ExecContext(ctx, fmt.Sprintf("alter role atende_app password '%s'", pw)); err != nil {
+	if appPassword != "" {
+		if _, err := sqlDB.ExecContext(ctx, fmt.Sprintf("alter role atende_app password '%s'", appPassword)); err != nil {
 			return fmt.Errorf("set atende_app password: %w", err)
 		}
 	}
