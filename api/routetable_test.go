@@ -104,8 +104,16 @@ func sample(s *openapi3.Schema) any {
 	}
 	switch types[0] {
 	case "object":
+		// The required properties, and those of the first alternative when the schema
+		// requires one of several (anyOf / oneOf).
+		required := slices.Clone(s.Required)
+		for _, alternatives := range []openapi3.SchemaRefs{s.AnyOf, s.OneOf} {
+			if len(alternatives) > 0 && alternatives[0].Value != nil {
+				required = append(required, alternatives[0].Value.Required...)
+			}
+		}
 		object := map[string]any{}
-		for _, name := range s.Required {
+		for _, name := range required {
 			object[name] = sample(s.Properties[name].Value)
 		}
 		return object
