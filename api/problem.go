@@ -68,7 +68,7 @@ func handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	p := toProblem(err)
+	p := *toProblem(err) // a copy: handlers may return shared problem values
 	p.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
 	if p.Status >= 500 {
 		slog.ErrorContext(c.Request().Context(), "request failed", "error", err, "request_id", p.RequestID,

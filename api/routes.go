@@ -14,7 +14,19 @@ func (s *Server) routes(e *echo.Echo) {
 
 	v1 := e.Group("/api/v1")
 	v1.GET("/openapi.json", serveOpenAPI)
+	s.tenantRoutes(v1)
+	s.setupRoutes(v1)
+	s.userRoutes(v1)
+	s.invitationRoutes(v1)
 	s.contactRoutes(v1)
+	s.leadRoutes(v1)
+	s.conversationRoutes(v1)
+	s.messageRoutes(v1)
+	s.webhookRoutes(v1) // no token: signed per tenant
+	s.campaignRoutes(v1)
+	s.aiConfigRoutes(v1)
+	s.knowledgeRoutes(v1)
+	s.settingRoutes(v1)
 }
 
 // noContent is the answer of a successful delete.

@@ -96,9 +96,27 @@ func (r *hostResolver) lookup(ctx context.Context, host string) (*db.Tenant, err
 		return nil, err
 	}
 	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.entries) >= maxHostEntries {
+		r.evict(now)
+	}
 	r.entries[host] = hostEntry{tenant: tenant, expires: now.Add(r.ttl)}
-	r.mu.Unlock()
 	return tenant, nil
+}
+
+// maxHostEntries bounds the cache: any client can send made-up Host headers.
+const maxHostEntries = 10_000
+
+// evict drops expired entries, and every entry when that is not enough; mu is held.
+func (r *hostResolver) evict(now time.Time) {
+	for host, e := range r.entries {
+		if !now.Before(e.expires) {
+			delete(r.entries, host)
+		}
+	}
+	if len(r.entries) >= maxHostEntries {
+		clear(r.entries)
+	}
 }
 
 // forget drops every cached answer naming the tenant, and every cached miss (the tenant

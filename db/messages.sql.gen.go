@@ -294,3 +294,40 @@ func (q *Queries) MessageListByConversation(ctx context.Context, arg MessageList
 	}
 	return items, nil
 }
+
+const messageSetExternalID = `-- name: MessageSetExternalID :one
+update messages set external_id = $1::text
+where tenant_id = $2::uuid and id = $3::uuid and external_id is null
+returning tenant_id, id, conversation_id, channel, direction, sender_type, sender_user_id, content, media, status, external_id, created_at
+`
+
+type MessageSetExternalIDParams struct {
+	ExternalID string    `json:"external_id"`
+	TenantID   uuid.UUID `json:"tenant_id"`
+	ID         uuid.UUID `json:"id"`
+}
+
+// Records the provider's id of an outbound message once the provider accepted it, so
+// that its status reports (MessageAdvanceStatus) find it. Only a message without one
+// gets it: a repeated call returns no row instead of re-pointing the message. An id
+// already used on the channel is a conflict (messages_tenant_id_channel_external_id_key).
+// Runs as service_role: authenticated may not update messages.
+func (q *Queries) MessageSetExternalID(ctx context.Context, arg MessageSetExternalIDParams) (Message, error) {
+	row := q.db.QueryRow(ctx, messageSetExternalID, arg.ExternalID, arg.TenantID, arg.ID)
+	var i Message
+	err := row.Scan(
+		&i.TenantID,
+		&i.ID,
+		&i.ConversationID,
+		&i.Channel,
+		&i.Direction,
+		&i.SenderType,
+		&i.SenderUserID,
+		&i.Content,
+		&i.Media,
+		&i.Status,
+		&i.ExternalID,
+		&i.CreatedAt,
+	)
+	return i, err
+}

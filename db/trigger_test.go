@@ -177,3 +177,32 @@ func TestCompositeKeysRejectCrossTenantReferences(t *testing.T) {
 		})
 	}
 }
+
+// TestRemovedMemberKeepsAProfile removes a member from a tenant: the account keeps a
+// tenantless profile, and the rows that pointed at the member keep existing without it.
+func TestRemovedMemberKeepsAProfile(t *testing.T) {
+	t.Parallel()
+	d := dbtest.New(t)
+	tn := dbtest.SeedTenant(t, d, "clinica-a")
+	ctx := context.Background()
+	if _, err := d.Admin.Exec(ctx, "delete from public.users where id = $1", tn.AgentID); err != nil {
+		t.Fatal(err)
+	}
+	p := profileOf(t, d, tn.AgentID)
+	if p.TenantID != nil || p.Role != nil || p.Email == nil || *p.Email != "agent@clinica-a.example" {
+		t.Fatalf("profile after removal = %+v, want a tenantless profile with the email", p)
+	}
+	var assigned *uuid.UUID
+	if err := d.Admin.QueryRow(ctx, "select assigned_user_id from conversations where tenant_id = $1 and id = $2", tn.ID, tn.ConversationID).Scan(&assigned); err != nil || assigned != nil {
+		t.Fatalf("conversation still assigned to %v (%v)", assigned, err)
+	}
+
+	// Deleting the account removes the profile for good.
+	if _, err := d.Admin.Exec(ctx, "delete from auth.users where id = $1", tn.AgentID); err != nil {
+		t.Fatal(err)
+	}
+	var profiles int
+	if err := d.Admin.QueryRow(ctx, "select count(*) from public.users where id = $1", tn.AgentID).Scan(&profiles); err != nil || profiles != 0 {
+		t.Fatalf("profiles after deleting the account: %d (%v)", profiles, err)
+	}
+}

@@ -83,6 +83,32 @@ func (q *Queries) UserGet(ctx context.Context, arg UserGetParams) (User, error) 
 	return i, err
 }
 
+const userGetByEmail = `-- name: UserGetByEmail :one
+select id, tenant_id, email, full_name, avatar_url, role, created_at, updated_at from users where tenant_id = $1::uuid and email = lower($2::text)
+`
+
+type UserGetByEmailParams struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	Email    string    `json:"email"`
+}
+
+// Whether an email is already a member, before inviting it.
+func (q *Queries) UserGetByEmail(ctx context.Context, arg UserGetByEmailParams) (User, error) {
+	row := q.db.QueryRow(ctx, userGetByEmail, arg.TenantID, arg.Email)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.TenantID,
+		&i.Email,
+		&i.FullName,
+		&i.AvatarUrl,
+		&i.Role,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
 const userGetByID = `-- name: UserGetByID :one
 select id, tenant_id, email, full_name, avatar_url, role, created_at, updated_at from users where id = $1::uuid
 `
@@ -185,14 +211,15 @@ func (q *Queries) UserUpdateRole(ctx context.Context, arg UserUpdateRoleParams) 
 
 const userUpdateSelf = `-- name: UserUpdateSelf :one
 update users set
-  full_name = coalesce($1::text, full_name),
-  avatar_url = case when $2::boolean then $3::text else avatar_url end,
+  full_name = case when $1::boolean then $2::text else full_name end,
+  avatar_url = case when $3::boolean then $4::text else avatar_url end,
   updated_at = now()
-where id = $4::uuid
+where id = $5::uuid
 returning id, tenant_id, email, full_name, avatar_url, role, created_at, updated_at
 `
 
 type UserUpdateSelfParams struct {
+	SetFullName  bool      `json:"set_full_name"`
 	FullName     *string   `json:"full_name"`
 	SetAvatarUrl bool      `json:"set_avatar_url"`
 	AvatarUrl    *string   `json:"avatar_url"`
@@ -200,8 +227,10 @@ type UserUpdateSelfParams struct {
 }
 
 // Not tenant-scoped: a user edits their own profile, with or without a tenant.
+// full_name and avatar_url change only when their set_ flag is true (null clears).
 func (q *Queries) UserUpdateSelf(ctx context.Context, arg UserUpdateSelfParams) (User, error) {
 	row := q.db.QueryRow(ctx, userUpdateSelf,
+		arg.SetFullName,
 		arg.FullName,
 		arg.SetAvatarUrl,
 		arg.AvatarUrl,

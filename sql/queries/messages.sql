@@ -54,3 +54,13 @@ returning *;
 -- name: MessageGetByExternalID :one
 select * from messages
 where tenant_id = @tenant_id::uuid and channel = @channel::channel and external_id = @external_id::text;
+
+-- name: MessageSetExternalID :one
+-- Records the provider's id of an outbound message once the provider accepted it, so
+-- that its status reports (MessageAdvanceStatus) find it. Only a message without one
+-- gets it: a repeated call returns no row instead of re-pointing the message. An id
+-- already used on the channel is a conflict (messages_tenant_id_channel_external_id_key).
+-- Runs as service_role: authenticated may not update messages.
+update messages set external_id = @external_id::text
+where tenant_id = @tenant_id::uuid and id = @id::uuid and external_id is null
+returning *;

@@ -5,8 +5,9 @@ select * from users where id = @id::uuid;
 
 -- name: UserUpdateSelf :one
 -- Not tenant-scoped: a user edits their own profile, with or without a tenant.
+-- full_name and avatar_url change only when their set_ flag is true (null clears).
 update users set
-  full_name = coalesce(sqlc.narg(full_name)::text, full_name),
+  full_name = case when @set_full_name::boolean then sqlc.narg(full_name)::text else full_name end,
   avatar_url = case when @set_avatar_url::boolean then sqlc.narg(avatar_url)::text else avatar_url end,
   updated_at = now()
 where id = @id::uuid
@@ -14,6 +15,10 @@ returning *;
 
 -- name: UserGet :one
 select * from users where tenant_id = @tenant_id::uuid and id = @id::uuid;
+
+-- name: UserGetByEmail :one
+-- Whether an email is already a member, before inviting it.
+select * from users where tenant_id = @tenant_id::uuid and email = lower(@email::text);
 
 -- name: UserList :many
 select * from users

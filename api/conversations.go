@@ -1,0 +1,206 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/atende/atende/db"
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+)
+
+func (s *Server) conversationRoutes(g *echo.Group) {
+	g.GET("/conversations", s.listConversations)
+	g.POST("/conversations", s.createConversation)
+	g.GET("/conversations/:id", s.getConversation)
+	g.PATCH("/conversations/:id", s.updateConversation)
+	g.DELETE("/conversations/:id", s.deleteConversation)
+	g.POST("/conversations/:id/read", s.markConversationRead)
+}
+
+type conversationCreate struct {
+	ContactID      *string                `json:"contact_id"`
+	Channel        *db.Channel            `json:"channel"`
+	Status         *db.ConversationStatus `json:"status"`
+	AssignedUserID *string                `json:"assigned_user_id"`
+	AiEnabled      *bool                  `json:"ai_enabled"`
+
+	contactID, assignedUserID *uuid.UUID // parsed by validate
+}
+
+func (r *conversationCreate) validate() (err error) {
+	if err = required("channel", r.Channel != nil); err != nil {
+		return err
+	}
+	if err = enumValue("channel", *r.Channel, db.AllChannelValues()); err != nil {
+		return err
+	}
+	if r.Status == nil {
+		r.Status = new(db.ConversationStatusOpen)
+	}
+	if err = enumValue("status", *r.Status, db.AllConversationStatusValues()); err != nil {
+		return err
+	}
+	if r.AiEnabled == nil {
+		r.AiEnabled = new(true)
+	}
+	if r.contactID, err = bodyUUID("contact_id", r.ContactID); err != nil {
+		return err
+	}
+	r.assignedUserID, err = bodyUUID("assigned_user_id", r.AssignedUserID)
+	return err
+}
+
+type conversationUpdate struct {
+	Status         Optional[db.ConversationStatus] `json:"status"`
+	AssignedUserID Optional[string]                `json:"assigned_user_id"`
+	AiEnabled      Optional[bool]                  `json:"ai_enabled"`
+
+	assignedUserID *uuid.UUID // parsed by validate
+}
+
+func (r *conversationUpdate) validate() (err error) {
+	if err = notNull("status", r.Status); err != nil {
+		return err
+	}
+	if r.Status.Value != nil {
+		if err = enumValue("status", *r.Status.Value, db.AllConversationStatusValues()); err != nil {
+			return err
+		}
+	}
+	if err = notNull("ai_enabled", r.AiEnabled); err != nil {
+		return err
+	}
+	r.assignedUserID, err = bodyUUID("assigned_user_id", r.AssignedUserID.Value)
+	return err
+}
+
+// notNull rejects null for a PATCH field that may be left out but not cleared.
+func notNull[T any](field string, o Optional[T]) error {
+	if o.Set && o.Value == nil {
+		return fieldProblem(field, "%s cannot be null", field)
+	}
+	return nil
+}
+
+// queryEnum parses an optional query parameter holding a value of a generated enum.
+func queryEnum[T interface {
+	~string
+	Valid() bool
+}](c echo.Context, name string, all []T) (*T, error) {
+	raw := c.QueryParam(name)
+	if raw == "" {
+		return nil, nil
+	}
+	v := T(raw)
+	return &v, enumValue(name, v, all)
+}
+
+// listConversations is the inbox: most recent activity first, paged by
+// (last_message_at, id).
+func (s *Server) listConversations(c echo.Context) error {
+	status, err := queryEnum(c, "status", db.AllConversationStatusValues())
+	if err != nil {
+		return err
+	}
+	assignee, err := queryUUID(c, "assigned_user_id")
+	if err != nil {
+		return err
+	}
+	var result page[db.Conversation]
+	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) error {
+		list, err := s.cursors.parseList(c, "conversations", m.TenantID)
+		if err != nil {
+			return err
+		}
+		rows, err := q.ConversationInbox(ctx, db.ConversationInboxParams{
+			TenantID: m.TenantID, Status: status, AssignedUserID: assignee,
+			BeforeLastMessageAt: list.afterAt(), BeforeID: list.afterID(), RowLimit: list.fetch(),
+		})
+		result = pageOf(rows, list.Limit, func(last db.Conversation) string {
+			return s.cursors.encode("conversations", m.TenantID, timeKey{At: last.LastMessageAt, ID: last.ID})
+		})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, result)
+}
+
+func (s *Server) createConversation(c echo.Context) error {
+	var req conversationCreate
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	var conversation db.Conversation
+	err := s.asMember(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
+		conversation, err = q.ConversationCreate(ctx, db.ConversationCreateParams{
+			TenantID: m.TenantID, ContactID: req.contactID, Channel: *req.Channel, Status: *req.Status,
+			AssignedUserID: req.assignedUserID, AiEnabled: *req.AiEnabled,
+		})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, conversation)
+}
+
+func (s *Server) getConversation(c echo.Context) error {
+	return s.conversationByID(c, func(ctx context.Context, q *db.Queries, m member, id uuid.UUID) (db.Conversation, error) {
+		return q.ConversationGet(ctx, db.ConversationGetParams{TenantID: m.TenantID, ID: id})
+	})
+}
+
+func (s *Server) markConversationRead(c echo.Context) error {
+	return s.conversationByID(c, func(ctx context.Context, q *db.Queries, m member, id uuid.UUID) (db.Conversation, error) {
+		return q.ConversationMarkRead(ctx, db.ConversationMarkReadParams{TenantID: m.TenantID, ID: id})
+	})
+}
+
+// conversationByID answers with the conversation that fn reads or changes, given the
+// path's id.
+func (s *Server) conversationByID(c echo.Context, fn func(ctx context.Context, q *db.Queries, m member, id uuid.UUID) (db.Conversation, error)) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var conversation db.Conversation
+	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
+		conversation, err = fn(ctx, q, m, id)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, conversation)
+}
+
+func (s *Server) updateConversation(c echo.Context) error {
+	var req conversationUpdate
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	return s.conversationByID(c, func(ctx context.Context, q *db.Queries, m member, id uuid.UUID) (db.Conversation, error) {
+		return q.ConversationUpdate(ctx, db.ConversationUpdateParams{
+			TenantID: m.TenantID, ID: id, Status: req.Status.Value,
+			SetAssignedUserID: req.AssignedUserID.Set, AssignedUserID: req.assignedUserID,
+			AiEnabled: req.AiEnabled.Value,
+		})
+	})
+}
+
+func (s *Server) deleteConversation(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) error {
+		return deleted(q.ConversationDelete(ctx, db.ConversationDeleteParams{TenantID: m.TenantID, ID: id}))
+	})
+	if err != nil {
+		return err
+	}
+	return noContent(c)
+}

@@ -1,0 +1,111 @@
+package api_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/atende/atende/db/dbtest"
+)
+
+// hostsContactNames lists, on the host, the contact names the token's caller sees.
+func hostsContactNames(t *testing.T, a *testAPI, host, token string) []string {
+	t.Helper()
+	var p struct {
+		Items []struct {
+			Name string `json:"name"`
+		} `json:"items"`
+	}
+	a.do(request{method: "GET", path: "/api/v1/contacts", host: host, token: token}).expect(t, http.StatusOK).into(t, &p)
+	names := make([]string, len(p.Items))
+	for i, c := range p.Items {
+		names[i] = c.Name
+	}
+	return names
+}
+
+// TestHosts: a tenant is reached at <slug>.<base domain> and at its custom domain, in
+// any case and with a port; an unknown tenant host is a 404, another tenant's host a
+// 403, and a change of slug or domain takes effect at once despite the host cache.
+func TestHosts(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t)
+	tenantA := dbtest.SeedTenant(t, a.db, "clinica-a")
+	tenantB := dbtest.SeedTenant(t, a.db, "clinica-b")
+	ownerA, ownerB := a.token(tenantA.OwnerID), a.token(tenantB.OwnerID)
+	a.do(request{method: "POST", path: "/api/v1/contacts", token: ownerA, body: map[string]any{"name": "Só da A"}}).expect(t, http.StatusCreated)
+
+	t.Run("subdomain", func(t *testing.T) {
+		if got := tenantsBrandingAt(t, a, "clinica-a.atende.test"); got.ID != tenantA.ID.String() {
+			t.Fatalf("clinica-a.atende.test is %+v", got)
+		}
+		if names := hostsContactNames(t, a, "clinica-a.atende.test", ownerA); len(names) != 3 || names[0] != "Só da A" {
+			t.Fatalf("contacts at clinica-a.atende.test: %v", names)
+		}
+	})
+	t.Run("mixed case and a port", func(t *testing.T) {
+		if got := tenantsBrandingAt(t, a, "Clinica-A.ATENDE.test:8443"); got.ID != tenantA.ID.String() {
+			t.Fatalf("Clinica-A.ATENDE.test:8443 is %+v", got)
+		}
+		if me := hostsGetMeAt(t, a, "Clinica-A.ATENDE.test:8443", ownerA); me.Tenant == nil || me.Tenant.ID != tenantA.ID.String() {
+			t.Fatalf("me at Clinica-A.ATENDE.test:8443: %+v", me)
+		}
+	})
+	t.Run("bare API host", func(t *testing.T) {
+		for _, host := range []string{"atende.test", "api.atende.test", "API.atende.test:443", "localhost:8080", "127.0.0.1"} {
+			if names := hostsContactNames(t, a, host, ownerB); len(names) != 2 {
+				t.Fatalf("tenant B's contacts at %s: %v", host, names)
+			}
+			tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/tenant", host: host}), http.StatusNotFound, "")
+		}
+	})
+	t.Run("unknown subdomain", func(t *testing.T) {
+		tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/tenant", host: "nobody.atende.test"}), http.StatusNotFound, "")
+		tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/contacts", host: "nobody.atende.test", token: ownerA}), http.StatusNotFound, "")
+		tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/contacts", host: "a.b.atende.test", token: ownerA}), http.StatusNotFound, "")
+	})
+	t.Run("another tenant's host", func(t *testing.T) {
+		for _, path := range []string{"/api/v1/contacts", "/api/v1/me", "/api/v1/users"} {
+			tenantsProblem(t, a.do(request{method: "GET", path: path, host: "clinica-b.atende.test", token: ownerA}), http.StatusForbidden, "")
+		}
+		tenantsProblem(t, a.do(request{method: "PATCH", path: "/api/v1/tenant", host: "clinica-b.atende.test", token: ownerA,
+			body: map[string]any{"name": "Hijacked"}}), http.StatusForbidden, "")
+		if got := tenantsBrandingAt(t, a, "clinica-b.atende.test"); got.Name != "clinica-b" {
+			t.Fatalf("tenant B after A's attempt: %+v", got)
+		}
+	})
+
+	// Both the old and the new names are looked up first, so the cache holds a hit for
+	// the old host and a miss for the new one when the slug and domain change.
+	t.Run("a changed slug and domain take effect at once", func(t *testing.T) {
+		tenantsBrandingAt(t, a, "clinica-a.atende.test")
+		tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/tenant", host: "clinica-alfa.atende.test"}), http.StatusNotFound, "")
+		tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/tenant", host: "atendimento.clinica-a.com.br"}), http.StatusNotFound, "")
+
+		a.do(request{method: "PATCH", path: "/api/v1/tenant", host: "clinica-a.atende.test", token: ownerA,
+			body: map[string]any{"slug": "clinica-alfa", "custom_domain": "Atendimento.Clinica-A.com.br"}}).expect(t, http.StatusOK)
+
+		tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/tenant", host: "clinica-a.atende.test"}), http.StatusNotFound, "")
+		tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/contacts", host: "clinica-a.atende.test", token: ownerA}), http.StatusNotFound, "")
+		for _, host := range []string{"clinica-alfa.atende.test", "atendimento.clinica-a.com.br", "ATENDIMENTO.clinica-a.com.br:8443"} {
+			if got := tenantsBrandingAt(t, a, host); got.ID != tenantA.ID.String() || got.Slug != "clinica-alfa" {
+				t.Fatalf("%s is %+v", host, got)
+			}
+			if names := hostsContactNames(t, a, host, ownerA); len(names) != 3 {
+				t.Fatalf("contacts at %s: %v", host, names)
+			}
+			tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/contacts", host: host, token: ownerB}), http.StatusForbidden, "")
+		}
+
+		// Dropping the custom domain frees it at once too.
+		a.do(request{method: "PATCH", path: "/api/v1/tenant", token: ownerA, body: map[string]any{"custom_domain": nil}}).expect(t, http.StatusOK)
+		tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/tenant", host: "atendimento.clinica-a.com.br"}), http.StatusNotFound, "")
+	})
+}
+
+// hostsGetMeAt is GET /api/v1/me on the host.
+func hostsGetMeAt(t *testing.T, a *testAPI, host, token string) tenantsMe {
+	t.Helper()
+	var me tenantsMe
+	a.do(request{method: "GET", path: "/api/v1/me", host: host, token: token}).expect(t, http.StatusOK).into(t, &me)
+	return me
+}

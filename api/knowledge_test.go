@@ -1,0 +1,223 @@
+package api_test
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/atende/atende/db/dbtest"
+	"github.com/google/uuid"
+)
+
+type knowledgeDocument struct {
+	ID        string   `json:"id"`
+	TenantID  string   `json:"tenant_id"`
+	Title     string   `json:"title"`
+	Content   string   `json:"content"`
+	SourceURL *string  `json:"source_url"`
+	Tags      []string `json:"tags"`
+	Rank      *float64 `json:"rank"`
+}
+
+// knowledgeCreate creates a document as the token's user and returns it.
+func knowledgeCreate(t *testing.T, a *testAPI, token string, body map[string]any) knowledgeDocument {
+	t.Helper()
+	var d knowledgeDocument
+	a.do(request{method: "POST", path: "/api/v1/knowledge", token: token, body: body}).expect(t, http.StatusCreated).into(t, &d)
+	return d
+}
+
+// knowledgeSearch searches the token's tenant's documents and returns the titles found,
+// best first, failing the test for a hit without a rank or of another tenant.
+func knowledgeSearch(t *testing.T, a *testAPI, token, tenantID, query string) []string {
+	t.Helper()
+	var page campaignsPage[knowledgeDocument]
+	a.do(request{method: "GET", path: "/api/v1/knowledge?q=" + url.QueryEscape(query), token: token}).expect(t, http.StatusOK).into(t, &page)
+	if page.NextCursor != nil {
+		t.Errorf("search %q has a next_cursor", query)
+	}
+	titles := []string{}
+	for _, d := range page.Items {
+		if d.TenantID != tenantID {
+			t.Errorf("search %q found %q of tenant %s", query, d.Title, d.TenantID)
+		}
+		if d.Rank == nil || *d.Rank <= 0 {
+			t.Errorf("search %q: %q has rank %v", query, d.Title, d.Rank)
+		}
+		titles = append(titles, d.Title)
+	}
+	return titles
+}
+
+func TestKnowledgeSearch(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t)
+	// Each seeded tenant has "Implantes dentários": "Fazemos implantes com garantia.".
+	tn := dbtest.SeedTenant(t, a.db, "clinica-a")
+	other := dbtest.SeedTenant(t, a.db, "clinica-b")
+	token := a.token(tn.AgentID)
+	knowledgeCreate(t, a, token, map[string]any{"title": "Implantes", "content": "Próteses fixas sobre implantes, com anestesia local."})
+	knowledgeCreate(t, a, token, map[string]any{"title": "Clareamento", "content": "Clareamento a laser em duas sessões."})
+	knowledgeCreate(t, a, a.token(other.OwnerID), map[string]any{"title": "Implantes na clínica B", "content": "Prótese da outra clínica."})
+
+	tests := []struct {
+		query string
+		want  []string
+	}{
+		{"implante", []string{"Implantes", "Implantes dentários"}},
+		{"Implantes", []string{"Implantes", "Implantes dentários"}},
+		{"prótese", []string{"Implantes"}},
+		{"protese", []string{"Implantes"}},
+		{"ANESTÉSIA", []string{"Implantes"}},
+		{"dentarios", []string{"Implantes dentários"}},
+		{"implante -garantia", []string{"Implantes"}},
+		{"ortodontia", []string{}},
+	}
+	for _, tt := range tests {
+		// Equal ranks come in id order, so the order of equals is not asserted.
+		got := knowledgeSearch(t, a, token, tn.ID.String(), tt.query)
+		slices.Sort(got)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("search %q = %q, want %q", tt.query, got, tt.want)
+		}
+	}
+
+	var limited campaignsPage[knowledgeDocument]
+	a.do(request{method: "GET", path: "/api/v1/knowledge?q=implante&limit=1", token: token}).expect(t, http.StatusOK).into(t, &limited)
+	if len(limited.Items) != 1 || limited.NextCursor != nil {
+		t.Fatalf("search with limit 1: %+v", limited)
+	}
+	var firstPage campaignsPage[knowledgeDocument]
+	a.do(request{method: "GET", path: "/api/v1/knowledge?limit=1", token: token}).expect(t, http.StatusOK).into(t, &firstPage)
+	campaignsExpectProblem(t, a.do(request{method: "GET", path: "/api/v1/knowledge?q=implante&cursor=" + *firstPage.NextCursor, token: token}),
+		http.StatusBadRequest, "cursor")
+	campaignsExpectProblem(t, a.do(request{method: "GET", path: "/api/v1/knowledge?q=implante&limit=101", token: token}),
+		http.StatusBadRequest, "limit")
+}
+
+func TestKnowledgeList(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t)
+	tn := dbtest.SeedTenant(t, a.db, "clinica-a")
+	dbtest.SeedTenant(t, a.db, "clinica-b")
+	token := a.token(tn.AgentID)
+	first := knowledgeCreate(t, a, token, map[string]any{"title": "Horários"})
+	second := knowledgeCreate(t, a, token, map[string]any{"title": "Convênios"})
+
+	var titles []string
+	path := "/api/v1/knowledge?limit=2"
+	for pages := 0; ; pages++ {
+		var page campaignsPage[knowledgeDocument]
+		a.do(request{method: "GET", path: path, token: token}).expect(t, http.StatusOK).into(t, &page)
+		for _, d := range page.Items {
+			if d.Rank != nil {
+				t.Errorf("listed %q with a rank", d.Title)
+			}
+			titles = append(titles, d.Title)
+		}
+		if page.NextCursor == nil {
+			break
+		}
+		if pages > 2 {
+			t.Fatal("too many pages")
+		}
+		path = "/api/v1/knowledge?limit=2&cursor=" + *page.NextCursor
+	}
+	if want := []string{second.Title, first.Title, "Implantes dentários"}; !slices.Equal(titles, want) {
+		t.Fatalf("listed %q, want %q (newest first, only this tenant's)", titles, want)
+	}
+}
+
+func TestKnowledgeCRUD(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t)
+	tn := dbtest.SeedTenant(t, a.db, "clinica-a")
+	other := dbtest.SeedTenant(t, a.db, "clinica-b")
+	token := a.token(tn.AgentID) // every member curates the knowledge base
+
+	created := knowledgeCreate(t, a, token, map[string]any{
+		"title": "Pagamento", "content": "Pix ou cartão.", "source_url": "https://clinica.example/pagamento", "tags": []string{"financeiro"},
+	})
+	if created.Title != "Pagamento" || created.Content != "Pix ou cartão." || created.SourceURL == nil ||
+		*created.SourceURL != "https://clinica.example/pagamento" || !slices.Equal(created.Tags, []string{"financeiro"}) {
+		t.Fatalf("created %+v", created)
+	}
+	bare := knowledgeCreate(t, a, token, map[string]any{"title": "Só título"})
+	if bare.Content != "" || bare.SourceURL != nil || bare.Tags == nil || len(bare.Tags) != 0 {
+		t.Fatalf("defaults %+v, want empty content and tags, no source", bare)
+	}
+
+	path := "/api/v1/knowledge/" + created.ID
+	var patched knowledgeDocument
+	a.do(request{method: "PATCH", path: path, token: token, body: map[string]any{"content": nil, "source_url": nil, "tags": []string{}}}).
+		expect(t, http.StatusOK).into(t, &patched)
+	if patched.Title != "Pagamento" || patched.Content != "" || patched.SourceURL != nil || len(patched.Tags) != 0 {
+		t.Fatalf("after patch: %+v", patched)
+	}
+	a.do(request{method: "PATCH", path: path, token: token, body: map[string]any{"title": "Formas de pagamento", "content": "Boleto."}}).
+		expect(t, http.StatusOK)
+	var got knowledgeDocument
+	a.do(request{method: "GET", path: path, token: token}).expect(t, http.StatusOK).into(t, &got)
+	if got.Title != "Formas de pagamento" || got.Content != "Boleto." {
+		t.Fatalf("get: %+v", got)
+	}
+	// The new title is searchable.
+	if titles := knowledgeSearch(t, a, token, tn.ID.String(), "formas"); !slices.Equal(titles, []string{"Formas de pagamento"}) {
+		t.Fatalf("search for the new title: %q", titles)
+	}
+
+	a.do(request{method: "DELETE", path: path, token: token}).expect(t, http.StatusNoContent)
+	a.do(request{method: "GET", path: path, token: token}).expect(t, http.StatusNotFound)
+	a.do(request{method: "DELETE", path: path, token: token}).expect(t, http.StatusNotFound)
+
+	// Another tenant's document and an unknown one are not found.
+	var othersDocument string
+	if err := a.db.Admin.QueryRow(t.Context(), "select id from knowledge_documents where tenant_id = $1", other.ID).Scan(&othersDocument); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{othersDocument, uuid.NewString()} {
+		a.do(request{method: "GET", path: "/api/v1/knowledge/" + id, token: token}).expect(t, http.StatusNotFound)
+		a.do(request{method: "PATCH", path: "/api/v1/knowledge/" + id, token: token, body: map[string]any{"title": "x"}}).expect(t, http.StatusNotFound)
+		a.do(request{method: "DELETE", path: "/api/v1/knowledge/" + id, token: token}).expect(t, http.StatusNotFound)
+	}
+}
+
+func TestKnowledgeBadInput(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t)
+	tn := dbtest.SeedTenant(t, a.db, "clinica-a")
+	token := a.token(tn.OwnerID)
+	var id string
+	if err := a.db.Admin.QueryRow(t.Context(), "select id from knowledge_documents where tenant_id = $1", tn.ID).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	document := "/api/v1/knowledge/" + id
+	tests := []struct {
+		name, method, path string
+		body               map[string]any
+		field              string
+	}{
+		{"no title", "POST", "/api/v1/knowledge", map[string]any{"content": "x"}, "title"},
+		{"blank title", "POST", "/api/v1/knowledge", map[string]any{"title": ""}, "title"},
+		{"title too long", "POST", "/api/v1/knowledge", map[string]any{"title": strings.Repeat("t", 501)}, "title"},
+		{"relative source", "POST", "/api/v1/knowledge", map[string]any{"title": "x", "source_url": "/pagamento"}, "source_url"},
+		{"ftp source", "POST", "/api/v1/knowledge", map[string]any{"title": "x", "source_url": "ftp://clinica.example/a"}, "source_url"},
+		{"source too long", "POST", "/api/v1/knowledge", map[string]any{"title": "x", "source_url": "https://a.example/" + strings.Repeat("a", 2048)}, "source_url"},
+		{"tags not strings", "POST", "/api/v1/knowledge", map[string]any{"title": "x", "tags": []int{1}}, "tags"},
+		{"patch null title", "PATCH", document, map[string]any{"title": nil}, "title"},
+		{"patch bad source", "PATCH", document, map[string]any{"source_url": "not a url"}, "source_url"},
+		{"malformed id", "GET", "/api/v1/knowledge/abc", nil, "id"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var body any
+			if tt.body != nil {
+				body = tt.body
+			}
+			campaignsExpectProblem(t, a.do(request{method: tt.method, path: tt.path, token: token, body: body}), http.StatusBadRequest, tt.field)
+		})
+	}
+}

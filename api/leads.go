@@ -1,0 +1,315 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"net/http"
+	"strconv"
+
+	"github.com/atende/atende/db"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/labstack/echo/v4"
+)
+
+func (s *Server) leadRoutes(g *echo.Group) {
+	g.GET("/leads", s.listLeads)
+	g.POST("/leads", s.createLead)
+	g.GET("/leads/:id", s.getLead)
+	g.PATCH("/leads/:id", s.updateLead)
+	g.DELETE("/leads/:id", s.deleteLead)
+	g.POST("/leads/:id/move", s.moveLead)
+	g.GET("/pipeline", s.getPipeline)
+}
+
+type leadCreate struct {
+	ContactID   *string       `json:"contact_id"`
+	Stage       *db.LeadStage `json:"stage"`
+	Value       money         `json:"value"`
+	OwnerUserID *string       `json:"owner_user_id"`
+	Notes       *string       `json:"notes"`
+
+	contactID, ownerUserID *uuid.UUID // parsed by validate
+}
+
+func (r *leadCreate) validate() (err error) {
+	if r.Stage == nil {
+		r.Stage = new(db.LeadStageNew)
+	}
+	if err = enumValue("stage", *r.Stage, db.AllLeadStageValues()); err != nil {
+		return err
+	}
+	if r.contactID, err = bodyUUID("contact_id", r.ContactID); err != nil {
+		return err
+	}
+	r.ownerUserID, err = bodyUUID("owner_user_id", r.OwnerUserID)
+	return err
+}
+
+type leadUpdate struct {
+	ContactID   Optional[string] `json:"contact_id"`
+	Value       Optional[money]  `json:"value"`
+	OwnerUserID Optional[string] `json:"owner_user_id"`
+	Notes       Optional[string] `json:"notes"`
+	// The place on the board changes only through the move route, which keeps every
+	// stage's positions dense; these fields exist to say so.
+	Stage    json.RawMessage `json:"stage"`
+	Position json.RawMessage `json:"position"`
+
+	contactID, ownerUserID *uuid.UUID // parsed by validate
+}
+
+func (r *leadUpdate) validate() (err error) {
+	switch {
+	case r.Stage != nil:
+		return fieldProblem("stage", "stage changes through POST /api/v1/leads/{id}/move")
+	case r.Position != nil:
+		return fieldProblem("position", "position changes through POST /api/v1/leads/{id}/move")
+	}
+	if r.contactID, err = bodyUUID("contact_id", r.ContactID.Value); err != nil {
+		return err
+	}
+	r.ownerUserID, err = bodyUUID("owner_user_id", r.OwnerUserID.Value)
+	return err
+}
+
+// value is the lead's value for LeadUpdate: null when absent or sent as null.
+func (r *leadUpdate) value() pgtype.Numeric {
+	if r.Value.Value == nil {
+		return pgtype.Numeric{}
+	}
+	return r.Value.Value.Numeric
+}
+
+type leadMove struct {
+	Stage *db.LeadStage `json:"stage"`
+	// Position counts from 0 among the stage's other leads; absent or past the end
+	// appends.
+	Position *int32 `json:"position"`
+}
+
+func (r *leadMove) validate() error {
+	if err := required("stage", r.Stage != nil); err != nil {
+		return err
+	}
+	if err := enumValue("stage", *r.Stage, db.AllLeadStageValues()); err != nil {
+		return err
+	}
+	if r.Position == nil {
+		r.Position = new(int32(math.MaxInt32))
+	}
+	if *r.Position < 0 {
+		return fieldProblem("position", "position must be 0 or more")
+	}
+	return nil
+}
+
+// money is a lead's value: a JSON number from 0 to 9999999999.99 (numeric(12,2)), or
+// null. Its errors name the field: only leads have one.
+type money struct{ pgtype.Numeric }
+
+func (m *money) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		m.Numeric = pgtype.Numeric{}
+		return nil
+	}
+	// The decoder hands over valid JSON, so only a JSON number parses here.
+	if f, err := strconv.ParseFloat(string(b), 64); err != nil || f < 0 || f >= 1e10 {
+		return fieldProblem("value", "value must be a number from 0 to 9999999999.99")
+	}
+	return m.ScanScientific(string(b))
+}
+
+// bodyUUID parses an optional UUID field of a request body. Such fields are decoded as
+// text because encoding/json reports a malformed UUID without naming the field.
+func bodyUUID(field string, raw *string) (*uuid.UUID, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	id, err := parseUUID(*raw, field)
+	return &id, err
+}
+
+func (s *Server) listLeads(c echo.Context) error {
+	var result page[db.LeadsPipeline]
+	err := s.asMember(c, func(ctx context.Context, q *db.Queries, m member) error {
+		list, err := s.cursors.parseList(c, "leads", m.TenantID)
+		if err != nil {
+			return err
+		}
+		rows, err := q.LeadList(ctx, db.LeadListParams{
+			TenantID: m.TenantID, BeforeCreatedAt: list.afterAt(), BeforeID: list.afterID(), RowLimit: list.fetch(),
+		})
+		result = pageOf(rows, list.Limit, func(last db.LeadsPipeline) string {
+			return s.cursors.encode("leads", m.TenantID, timeKey{At: last.CreatedAt, ID: last.ID})
+		})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, result)
+}
+
+func (s *Server) createLead(c echo.Context) error {
+	var req leadCreate
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	var lead db.LeadsPipeline
+	err := s.asMember(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
+		// The lead takes the stage's next position: concurrent creates must not share it.
+		if err = q.LeadPipelineLock(ctx, m.TenantID); err != nil {
+			return err
+		}
+		lead, err = q.LeadCreate(ctx, db.LeadCreateParams{
+			TenantID: m.TenantID, ContactID: req.contactID, Stage: *req.Stage, Value: req.Value.Numeric,
+			OwnerUserID: req.ownerUserID, Notes: req.Notes,
+		})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, lead)
+}
+
+func (s *Server) getLead(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var lead db.LeadsPipeline
+	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
+		lead, err = q.LeadGet(ctx, db.LeadGetParams{TenantID: m.TenantID, ID: id})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, lead)
+}
+
+func (s *Server) updateLead(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var req leadUpdate
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	var lead db.LeadsPipeline
+	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
+		lead, err = q.LeadUpdate(ctx, db.LeadUpdateParams{
+			TenantID: m.TenantID, ID: id,
+			SetContactID: req.ContactID.Set, ContactID: req.contactID,
+			SetValue: req.Value.Set, Value: req.value(),
+			SetOwnerUserID: req.OwnerUserID.Set, OwnerUserID: req.ownerUserID,
+			SetNotes: req.Notes.Set, Notes: req.Notes.Value,
+		})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, lead)
+}
+
+func (s *Server) deleteLead(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) error {
+		return deleted(q.LeadDelete(ctx, db.LeadDeleteParams{TenantID: m.TenantID, ID: id}))
+	})
+	if err != nil {
+		return err
+	}
+	return noContent(c)
+}
+
+func (s *Server) moveLead(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var req leadMove
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	var lead db.LeadsPipeline
+	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
+		// Concurrent moves renumbering the same stages would otherwise interleave.
+		if err = q.LeadPipelineLock(ctx, m.TenantID); err != nil {
+			return err
+		}
+		lead, err = q.LeadMove(ctx, db.LeadMoveParams{TenantID: m.TenantID, ID: id, Stage: *req.Stage, Position: *req.Position})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, lead)
+}
+
+// pipelineBoard is the kanban: every stage in stage order, each with its total and its
+// first leads in board order.
+type pipelineBoard struct {
+	Stages []pipelineStage `json:"stages"`
+}
+
+type pipelineStage struct {
+	Stage db.LeadStage   `json:"stage"`
+	Total int64          `json:"total"`
+	Leads []pipelineCard `json:"leads"`
+}
+
+// pipelineCard is a lead on the board, with its contact's name.
+type pipelineCard struct {
+	db.LeadsPipeline
+	ContactName *string `json:"contact_name"`
+}
+
+func (s *Server) getPipeline(c echo.Context) error {
+	perStage, err := queryInt(c, "per_stage", 50, 1, 200)
+	if err != nil {
+		return err
+	}
+	var rows []db.LeadBoardRow
+	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
+		rows, err = q.LeadBoard(ctx, db.LeadBoardParams{TenantID: m.TenantID, PerStage: int32(perStage)})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, boardOf(rows))
+}
+
+// boardOf groups LeadBoard's rows, already in board order, by stage; stages without
+// leads are present and empty.
+func boardOf(rows []db.LeadBoardRow) pipelineBoard {
+	stages := db.AllLeadStageValues()
+	board := pipelineBoard{Stages: make([]pipelineStage, len(stages))}
+	index := map[db.LeadStage]int{}
+	for i, stage := range stages {
+		board.Stages[i] = pipelineStage{Stage: stage, Leads: []pipelineCard{}}
+		index[stage] = i
+	}
+	for _, row := range rows {
+		stage := &board.Stages[index[row.Stage]]
+		stage.Total = row.StageTotal
+		stage.Leads = append(stage.Leads, pipelineCard{
+			LeadsPipeline: db.LeadsPipeline{
+				TenantID: row.TenantID, ID: row.ID, ContactID: row.ContactID, Stage: row.Stage, Value: row.Value,
+				OwnerUserID: row.OwnerUserID, Position: row.Position, Notes: row.Notes,
+				CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt,
+			},
+			ContactName: row.ContactName,
+		})
+	}
+	return board
+}

@@ -1,0 +1,106 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/atende/atende/db"
+	"github.com/labstack/echo/v4"
+)
+
+func (s *Server) messageRoutes(g *echo.Group) {
+	g.GET("/conversations/:id/messages", s.listMessages)
+	g.POST("/conversations/:id/messages", s.sendMessage)
+}
+
+type messageSend struct {
+	Content *string         `json:"content"`
+	Media   json.RawMessage `json:"media"`
+}
+
+func (r *messageSend) validate() (err error) {
+	if r.Media, err = jsonMedia("media", r.Media); err != nil {
+		return err
+	}
+	if r.Content != nil && strings.TrimSpace(*r.Content) == "" {
+		r.Content = nil
+	}
+	if r.Content == nil && r.Media == nil {
+		return fieldProblem("content", "content or media is required")
+	}
+	return nil
+}
+
+// jsonMedia checks an optional media attachment: a JSON object or array; absent or null
+// means none.
+func jsonMedia(field string, raw json.RawMessage) (json.RawMessage, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	// The decoder already checked that it is one JSON value.
+	if first := bytes.TrimSpace(raw)[0]; first != '{' && first != '[' {
+		return nil, fieldProblem(field, "%s must be a JSON object or array", field)
+	}
+	return raw, nil
+}
+
+// listMessages pages a conversation's messages newest first, by (created_at, id).
+func (s *Server) listMessages(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	// A cursor belongs to one conversation's list.
+	listName := "messages:" + id.String()
+	var result page[db.Message]
+	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) error {
+		list, err := s.cursors.parseList(c, listName, m.TenantID)
+		if err != nil {
+			return err
+		}
+		// An unknown conversation is a 404, not an empty list.
+		if _, err := q.ConversationGet(ctx, db.ConversationGetParams{TenantID: m.TenantID, ID: id}); err != nil {
+			return err
+		}
+		rows, err := q.MessageListByConversation(ctx, db.MessageListByConversationParams{
+			TenantID: m.TenantID, ConversationID: id,
+			BeforeCreatedAt: list.afterAt(), BeforeID: list.afterID(), RowLimit: list.fetch(),
+		})
+		result = pageOf(rows, list.Limit, func(last db.Message) string {
+			return s.cursors.encode(listName, m.TenantID, timeKey{At: last.CreatedAt, ID: last.ID})
+		})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, result)
+}
+
+// sendMessage queues the caller's reply for the provider; the same statement bumps the
+// conversation and marks it read.
+func (s *Server) sendMessage(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var req messageSend
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	var message db.Message
+	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
+		message, err = q.MessageCreateOutbound(ctx, db.MessageCreateOutboundParams{
+			TenantID: m.TenantID, ConversationID: id, SenderType: db.SenderTypeUser, SenderUserID: &m.UserID,
+			Content: req.Content, Media: req.Media,
+		})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, message)
+}

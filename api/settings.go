@@ -1,0 +1,130 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"regexp"
+
+	"github.com/atende/atende/db"
+	"github.com/labstack/echo/v4"
+)
+
+// The tenant's settings, a key → JSON value map: every member reads them, admins write.
+func (s *Server) settingRoutes(g *echo.Group) {
+	g.GET("/settings", s.listSettings)
+	g.GET("/settings/:key", s.getSetting)
+	g.PUT("/settings/:key", s.putSetting)
+	g.DELETE("/settings/:key", s.deleteSetting)
+}
+
+// settingKeyPattern is the database's check on system_settings.key.
+var settingKeyPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,99}$`)
+
+// pathSettingKey reads and checks the :key path parameter.
+func pathSettingKey(c echo.Context) (string, error) {
+	key := c.Param("key")
+	if !settingKeyPattern.MatchString(key) {
+		return "", fieldProblem("key", "key must match %s", settingKeyPattern)
+	}
+	return key, nil
+}
+
+// settingPosition is the position of a setting in the list, which is ordered by key.
+type settingPosition struct {
+	Key string `json:"key"`
+}
+
+type settingPut struct {
+	Value Optional[json.RawMessage] `json:"value"`
+}
+
+func (r *settingPut) validate() error {
+	return required("value", r.Value.Set)
+}
+
+// value is the JSON to store; null is a value like any other.
+func (r *settingPut) value() json.RawMessage {
+	if r.Value.Value == nil {
+		return json.RawMessage("null")
+	}
+	return *r.Value.Value
+}
+
+func (s *Server) listSettings(c echo.Context) error {
+	limit, err := queryInt(c, "limit", 50, 1, 100)
+	if err != nil {
+		return err
+	}
+	var result page[db.SystemSetting]
+	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) error {
+		var after settingPosition
+		hasCursor, err := s.cursors.decode(c, "settings", m.TenantID, &after)
+		if err != nil {
+			return err
+		}
+		params := db.SystemSettingListParams{TenantID: m.TenantID, RowLimit: int32(limit) + 1}
+		if hasCursor {
+			params.AfterKey = &after.Key
+		}
+		rows, err := q.SystemSettingList(ctx, params)
+		result = pageOf(rows, limit, func(last db.SystemSetting) string {
+			return s.cursors.encode("settings", m.TenantID, settingPosition{Key: last.Key})
+		})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, result)
+}
+
+func (s *Server) getSetting(c echo.Context) error {
+	key, err := pathSettingKey(c)
+	if err != nil {
+		return err
+	}
+	var setting db.SystemSetting
+	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
+		setting, err = q.SystemSettingGet(ctx, db.SystemSettingGetParams{TenantID: m.TenantID, Key: key})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, setting)
+}
+
+func (s *Server) putSetting(c echo.Context) error {
+	key, err := pathSettingKey(c)
+	if err != nil {
+		return err
+	}
+	var req settingPut
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	var setting db.SystemSetting
+	err = s.asAdmin(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
+		setting, err = q.SystemSettingUpsert(ctx, db.SystemSettingUpsertParams{TenantID: m.TenantID, Key: key, Value: req.value()})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, setting)
+}
+
+func (s *Server) deleteSetting(c echo.Context) error {
+	key, err := pathSettingKey(c)
+	if err != nil {
+		return err
+	}
+	err = s.asAdmin(c, func(ctx context.Context, q *db.Queries, m member) error {
+		return deleted(q.SystemSettingDelete(ctx, db.SystemSettingDeleteParams{TenantID: m.TenantID, Key: key}))
+	})
+	if err != nil {
+		return err
+	}
+	return noContent(c)
+}

@@ -1,0 +1,227 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/atende/atende/auth"
+	"github.com/atende/atende/db"
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+)
+
+func (s *Server) userRoutes(g *echo.Group) {
+	g.GET("/me", s.getMe)
+	g.PATCH("/me", s.updateMe)
+	g.GET("/users", s.listUsers)
+	g.GET("/users/:id", s.getUser)
+	g.PATCH("/users/:id", s.updateUser)
+	g.DELETE("/users/:id", s.deleteUser)
+}
+
+// meResponse is the caller's profile and, once they belong to one, their tenant.
+type meResponse struct {
+	db.User
+	Tenant *tenantResource `json:"tenant"`
+}
+
+// meUpdate is PATCH /me: absent fields are kept, null clears.
+type meUpdate struct {
+	FullName  Optional[string] `json:"full_name"`
+	AvatarURL Optional[string] `json:"avatar_url"`
+}
+
+func (r *meUpdate) validate() error {
+	if r.FullName.Value != nil {
+		name := strings.TrimSpace(*r.FullName.Value)
+		if name == "" || utf8.RuneCountInString(name) > 200 {
+			return fieldProblem("full_name", "full_name must have 1 to 200 characters, or be null")
+		}
+		r.FullName.Value = &name
+	}
+	var err error
+	r.AvatarURL.Value, err = webURL("avatar_url", r.AvatarURL.Value)
+	return err
+}
+
+// userUpdate is PATCH /users/{id}: an admin changes a member's role.
+type userUpdate struct {
+	Role *db.UserRole `json:"role"`
+}
+
+func (r *userUpdate) validate() error {
+	if err := required("role", r.Role != nil); err != nil {
+		return err
+	}
+	return enumValue("role", *r.Role, db.AllUserRoleValues())
+}
+
+// errNoProfile answers a caller whose profile is gone (removed from their tenant). A new
+// problem each time: handleError writes the request id into it.
+func errNoProfile() error {
+	return problem(http.StatusNotFound, "you have no user profile: you were removed from your tenant")
+}
+
+func (s *Server) getMe(c echo.Context) error {
+	var me meResponse
+	err := s.asCaller(c, func(ctx context.Context, q *db.Queries, _ auth.Identity, profile *db.User) (err error) {
+		if profile == nil {
+			return errNoProfile()
+		}
+		me, err = meOf(ctx, q, *profile)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, me)
+}
+
+func (s *Server) updateMe(c echo.Context) error {
+	var req meUpdate
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	var me meResponse
+	err := s.asCaller(c, func(ctx context.Context, q *db.Queries, _ auth.Identity, profile *db.User) error {
+		if profile == nil {
+			return errNoProfile()
+		}
+		updated, err := q.UserUpdateSelf(ctx, db.UserUpdateSelfParams{
+			ID: profile.ID, SetFullName: req.FullName.Set, FullName: req.FullName.Value,
+			SetAvatarUrl: req.AvatarURL.Set, AvatarUrl: req.AvatarURL.Value,
+		})
+		if err != nil {
+			return err
+		}
+		me, err = meOf(ctx, q, updated)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, me)
+}
+
+// meOf adds the profile's tenant, if any, to the profile.
+func meOf(ctx context.Context, q *db.Queries, profile db.User) (meResponse, error) {
+	me := meResponse{User: profile}
+	if profile.TenantID == nil {
+		return me, nil
+	}
+	tenant, err := q.TenantGetByID(ctx, *profile.TenantID)
+	if err != nil {
+		return meResponse{}, err
+	}
+	resource := tenantResourceOf(tenant)
+	me.Tenant = &resource
+	return me, nil
+}
+
+// listUsers lists the tenant's members, oldest first (the owner who set it up leads).
+func (s *Server) listUsers(c echo.Context) error {
+	var result page[db.User]
+	err := s.asMember(c, func(ctx context.Context, q *db.Queries, m member) error {
+		list, err := s.cursors.parseList(c, "users", m.TenantID)
+		if err != nil {
+			return err
+		}
+		rows, err := q.UserList(ctx, db.UserListParams{
+			TenantID: m.TenantID, AfterCreatedAt: list.afterAt(), AfterID: list.afterID(), RowLimit: list.fetch(),
+		})
+		result = pageOf(rows, list.Limit, func(last db.User) string {
+			return s.cursors.encode("users", m.TenantID, timeKey{At: last.CreatedAt, ID: last.ID})
+		})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, result)
+}
+
+func (s *Server) getUser(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var user db.User
+	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
+		user, err = q.UserGet(ctx, db.UserGetParams{TenantID: m.TenantID, ID: id})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, user)
+}
+
+func (s *Server) updateUser(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var req userUpdate
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	var user db.User
+	err = s.asAdmin(c, func(ctx context.Context, q *db.Queries, m member) error {
+		if err := checkManageable(ctx, q, m, id); err != nil {
+			return err
+		}
+		if *req.Role == db.UserRoleOwner && m.Role != db.UserRoleOwner {
+			return errOwnersOnly()
+		}
+		var err error
+		user, err = q.UserUpdateRole(ctx, db.UserUpdateRoleParams{TenantID: m.TenantID, ID: id, Role: *req.Role})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, user)
+}
+
+// deleteUser removes a member from the tenant: their profile goes, and the rows that
+// named them (assignments, lead ownership, messages sent) keep the rest with no user.
+func (s *Server) deleteUser(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	err = s.asAdmin(c, func(ctx context.Context, q *db.Queries, m member) error {
+		if err := checkManageable(ctx, q, m, id); err != nil {
+			return err
+		}
+		return deleted(q.UserDelete(ctx, db.UserDeleteParams{TenantID: m.TenantID, ID: id}))
+	})
+	if err != nil {
+		return err
+	}
+	return noContent(c)
+}
+
+func errOwnersOnly() error {
+	return problem(http.StatusForbidden, "only an owner may make, change or remove an owner")
+}
+
+// checkManageable enforces, before an admin changes a member's role or removes them, the
+// rules the database does not: the member exists in the tenant (else 404), nobody
+// changes or removes themselves (so a tenant always keeps the owner or admin acting),
+// and only an owner touches another owner.
+func checkManageable(ctx context.Context, q *db.Queries, m member, id uuid.UUID) error {
+	if id == m.UserID {
+		return problem(http.StatusForbidden, "you cannot change your own role or remove yourself")
+	}
+	user, err := q.UserGet(ctx, db.UserGetParams{TenantID: m.TenantID, ID: id})
+	if err != nil {
+		return err
+	}
+	if user.Role != nil && *user.Role == db.UserRoleOwner && m.Role != db.UserRoleOwner {
+		return errOwnersOnly()
+	}
+	return nil
+}

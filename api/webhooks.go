@@ -1,0 +1,290 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/atende/atende/db"
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+)
+
+// Channel providers call the webhooks, not users: there is no bearer token. Each request
+// is addressed to a tenant by id and signed with that tenant's webhook secret.
+func (s *Server) webhookRoutes(g *echo.Group) {
+	g.POST("/webhooks/:tenant_id/inbound", s.receiveInbound)
+	g.POST("/webhooks/:tenant_id/status", s.receiveStatus)
+}
+
+// signatureHeader carries a webhook's signature: "sha256=" and the lower-case hex
+// HMAC-SHA256 of the raw body, keyed with the tenant's webhook secret.
+const signatureHeader = "X-Atende-Signature"
+
+func webhookMAC(secret string, body []byte) []byte {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return m.Sum(nil)
+}
+
+// webhookBody authenticates a webhook request, then decodes its body into dst strictly
+// (decodeJSON). It returns the tenant the request is addressed to.
+func (s *Server) webhookBody(c echo.Context, dst any) (uuid.UUID, error) {
+	// The signature covers the exact bytes sent, so read them before decoding.
+	body, err := io.ReadAll(c.Request().Body)
+	var tooLarge *echo.HTTPError
+	if errors.As(err, &tooLarge) {
+		return uuid.Nil, err // the body limit's 413, for a body sent without its length
+	}
+	if err != nil {
+		return uuid.Nil, decodeProblem(err)
+	}
+	tenantID, err := s.verifySignature(c, body)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	c.Request().Body = io.NopCloser(bytes.NewReader(body))
+	return tenantID, decodeJSON(c, dst)
+}
+
+// verifySignature checks the body's signature against the addressed tenant's secret. A
+// malformed tenant id, an unknown tenant and a missing or wrong signature all get the
+// same 401, so that the answer does not tell which tenant ids exist.
+func (s *Server) verifySignature(c echo.Context, body []byte) (uuid.UUID, error) {
+	unauthorized := problem(http.StatusUnauthorized,
+		"the request must be signed: %s: sha256=<hex HMAC-SHA256 of the body keyed with the tenant's webhook secret>", signatureHeader)
+	tenantID, err := uuid.Parse(c.Param("tenant_id"))
+	hexMAC, signed := strings.CutPrefix(c.Request().Header.Get(signatureHeader), "sha256=")
+	mac, hexErr := hex.DecodeString(hexMAC)
+	if err != nil || !signed || hexErr != nil {
+		return uuid.Nil, unauthorized
+	}
+	ctx := c.Request().Context()
+	var secret db.TenantSecret
+	err = s.db.AsService(ctx, func(q *db.Queries) (err error) {
+		secret, err = q.TenantSecretGet(ctx, tenantID)
+		return err
+	})
+	switch {
+	case errors.Is(err, db.ErrNotFound):
+		return uuid.Nil, unauthorized
+	case err != nil:
+		return uuid.Nil, err
+	case !hmac.Equal(mac, webhookMAC(secret.WebhookSecret, body)):
+		return uuid.Nil, unauthorized
+	}
+	return tenantID, nil
+}
+
+// providerMessage names a message as its provider does: the channel and the provider's
+// id, unique per tenant and channel.
+type providerMessage struct {
+	Channel    *db.Channel `json:"channel"`
+	ExternalID string      `json:"external_id"`
+}
+
+func (r *providerMessage) validate() error {
+	if err := required("channel", r.Channel != nil); err != nil {
+		return err
+	}
+	if err := enumValue("channel", *r.Channel, db.AllChannelValues()); err != nil {
+		return err
+	}
+	if err := required("external_id", r.ExternalID != ""); err != nil {
+		return err
+	}
+	if utf8.RuneCountInString(r.ExternalID) > 255 {
+		return fieldProblem("external_id", "external_id must be at most 255 characters")
+	}
+	return nil
+}
+
+// providerTime parses a provider's optional RFC 3339 timestamp; absent means now. It is
+// truncated to the microseconds PostgreSQL stores.
+func providerTime(raw *string) (time.Time, error) {
+	if raw == nil {
+		return time.Now().Truncate(time.Microsecond), nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, *raw)
+	if err != nil {
+		return time.Time{}, fieldProblem("timestamp", "timestamp must be an RFC 3339 time, such as 2025-01-31T13:45:00Z")
+	}
+	return t.Truncate(time.Microsecond), nil
+}
+
+type inboundMessage struct {
+	providerMessage
+	From      *string         `json:"from"`
+	Name      *string         `json:"name"`
+	Content   *string         `json:"content"`
+	Media     json.RawMessage `json:"media"`
+	Timestamp *string         `json:"timestamp"`
+
+	sentAt time.Time // parsed by validate
+}
+
+func (r *inboundMessage) validate() (err error) {
+	if err = r.providerMessage.validate(); err != nil {
+		return err
+	}
+	if err = required("from", r.From != nil && strings.TrimSpace(*r.From) != ""); err != nil {
+		return err
+	}
+	if r.From, err = normalizePhone("from", r.From); err != nil {
+		return err
+	}
+	if r.Name != nil && strings.TrimSpace(*r.Name) == "" {
+		r.Name = nil
+	}
+	if r.Media, err = jsonMedia("media", r.Media); err != nil {
+		return err
+	}
+	r.sentAt, err = providerTime(r.Timestamp)
+	return err
+}
+
+// inboundReceipt answers an inbound delivery. For a repeated delivery it names the
+// message the first one stored.
+type inboundReceipt struct {
+	MessageID      uuid.UUID  `json:"message_id"`
+	ConversationID uuid.UUID  `json:"conversation_id"`
+	ContactID      *uuid.UUID `json:"contact_id"`
+	Duplicate      bool       `json:"duplicate"`
+}
+
+// errDuplicateDelivery ends the transaction of a repeated delivery, so that its rollback
+// undoes what the delivery did before finding the message stored (such as opening a
+// conversation).
+var errDuplicateDelivery = errors.New("duplicate delivery")
+
+// receiveInbound stores a message from a contact: contact upserted by phone, its open
+// conversation on the channel found or opened, the message stored once per external_id.
+func (s *Server) receiveInbound(c echo.Context) error {
+	var req inboundMessage
+	tenantID, err := s.webhookBody(c, &req)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	var receipt inboundReceipt
+	err = s.db.AsService(ctx, func(q *db.Queries) (err error) {
+		receipt, err = storeInbound(ctx, q, tenantID, req)
+		return err
+	})
+	if err != nil && !errors.Is(err, errDuplicateDelivery) {
+		return err
+	}
+	return c.JSON(http.StatusOK, receipt)
+}
+
+func storeInbound(ctx context.Context, q *db.Queries, tenantID uuid.UUID, req inboundMessage) (inboundReceipt, error) {
+	contact, err := q.ContactUpsertByPhone(ctx, db.ContactUpsertByPhoneParams{TenantID: tenantID, Name: req.Name, Phone: *req.From})
+	if err != nil {
+		return inboundReceipt{}, err
+	}
+	conversation, err := q.ConversationOpenForContact(ctx, db.ConversationOpenForContactParams{
+		TenantID: tenantID, ContactID: contact.ID, Channel: *req.Channel, LastMessageAt: &req.sentAt,
+	})
+	if err != nil {
+		return inboundReceipt{}, err
+	}
+	message, err := q.MessageInsertInbound(ctx, db.MessageInsertInboundParams{
+		TenantID: tenantID, ConversationID: conversation.ID, Channel: *req.Channel,
+		Content: req.Content, Media: req.Media, ExternalID: req.ExternalID, CreatedAt: req.sentAt,
+	})
+	if errors.Is(err, db.ErrNotFound) {
+		return duplicateReceipt(ctx, q, tenantID, req.providerMessage)
+	}
+	if err != nil {
+		return inboundReceipt{}, err
+	}
+	return inboundReceipt{MessageID: message.ID, ConversationID: conversation.ID, ContactID: &contact.ID}, nil
+}
+
+// duplicateReceipt describes the message a previous delivery of the same external_id
+// stored (committed: MessageInsertInbound waited for it), and returns
+// errDuplicateDelivery to roll this delivery back.
+func duplicateReceipt(ctx context.Context, q *db.Queries, tenantID uuid.UUID, req providerMessage) (inboundReceipt, error) {
+	stored, err := q.MessageGetByExternalID(ctx, db.MessageGetByExternalIDParams{TenantID: tenantID, Channel: *req.Channel, ExternalID: req.ExternalID})
+	if err != nil {
+		return inboundReceipt{}, err
+	}
+	conversation, err := q.ConversationGet(ctx, db.ConversationGetParams{TenantID: tenantID, ID: stored.ConversationID})
+	if err != nil {
+		return inboundReceipt{}, err
+	}
+	return inboundReceipt{MessageID: stored.ID, ConversationID: stored.ConversationID, ContactID: conversation.ContactID, Duplicate: true}, errDuplicateDelivery
+}
+
+// reportableStatuses are the statuses a provider reports; queued is only ours.
+var reportableStatuses = []db.MessageStatus{db.MessageStatusSent, db.MessageStatusDelivered, db.MessageStatusRead, db.MessageStatusFailed}
+
+type statusReport struct {
+	providerMessage
+	Status *db.MessageStatus `json:"status"`
+	// Timestamp is checked but not stored: statuses are ordered by their meaning, and a
+	// message records only its current one.
+	Timestamp *string `json:"timestamp"`
+}
+
+func (r *statusReport) validate() error {
+	if err := r.providerMessage.validate(); err != nil {
+		return err
+	}
+	if err := required("status", r.Status != nil); err != nil {
+		return err
+	}
+	if !slices.Contains(reportableStatuses, *r.Status) {
+		return fieldProblem("status", "status must be one of sent, delivered, read, failed")
+	}
+	_, err := providerTime(r.Timestamp)
+	return err
+}
+
+// statusReceipt answers a status report: the message's status after it, and whether the
+// report changed it (a late or repeated report does not).
+type statusReceipt struct {
+	Status  db.MessageStatus `json:"status"`
+	Changed bool             `json:"changed"`
+}
+
+// receiveStatus advances a message's delivery status; it never moves backwards.
+func (s *Server) receiveStatus(c echo.Context) error {
+	var req statusReport
+	tenantID, err := s.webhookBody(c, &req)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	var receipt statusReceipt
+	err = s.db.AsService(ctx, func(q *db.Queries) error {
+		message, err := q.MessageAdvanceStatus(ctx, db.MessageAdvanceStatusParams{
+			TenantID: tenantID, Channel: *req.Channel, ExternalID: req.ExternalID, Status: *req.Status,
+		})
+		if errors.Is(err, db.ErrNotFound) {
+			// Not advanced: a late or repeated report, or no such message (404). Read in
+			// a new statement, this sees a concurrent report that won.
+			message, err = q.MessageGetByExternalID(ctx, db.MessageGetByExternalIDParams{
+				TenantID: tenantID, Channel: *req.Channel, ExternalID: req.ExternalID,
+			})
+			receipt = statusReceipt{Status: message.Status}
+			return err
+		}
+		receipt = statusReceipt{Status: message.Status, Changed: true}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, receipt)
+}
