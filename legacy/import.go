@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/google/uuid"
@@ -60,12 +59,10 @@ func Import(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Report, err
 	if opts.ProgressEvery <= 0 {
 		opts.ProgressEvery = 100_000
 	}
-	t0 := time.Now()
 	data, err := readFile(ctx, opts.File)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintln(os.Stderr, "TIMING read", time.Since(t0))
 
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
@@ -97,9 +94,7 @@ func Import(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Report, err
 		return nil, err
 	}
 
-	t0 = time.Now()
 	pl := newPlan(data, env, opts.File)
-	fmt.Fprintln(os.Stderr, "TIMING plan", time.Since(t0))
 	report := pl.report
 	report.TenantID, report.TenantSlug, report.DryRun = tenantID, opts.TenantSlug, opts.DryRun
 	l := &loader{tx: tx, tenantID: tenantID, progress: opts.Progress, every: opts.ProgressEvery}
@@ -117,8 +112,6 @@ func Import(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Report, err
 	if opts.DryRun {
 		return report, nil // rolled back by the deferred Rollback
 	}
-	t0 = time.Now()
-	defer func() { fmt.Fprintln(os.Stderr, "TIMING commit", time.Since(t0)) }()
 	if err := tx.Commit(ctx); err != nil {
 		return report, fmt.Errorf("commit: %w", err)
 	}

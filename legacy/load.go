@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // This file writes a plan: each table's rows are copied (COPY) into a temporary staging
@@ -68,15 +68,41 @@ type loader struct {
 	every    int
 }
 
-// copyIn creates st's staging table, copies its rows in, and runs its insert.
+// copyIn loads st. A table the tenant has no rows in yet (a first import) is copied
+// straight into place: nothing there can conflict, and the server inserts while rows
+// stream in. Otherwise the rows go through a staging table and st's insert.
 func (l *loader) copyIn(ctx context.Context, st stagedTable) error {
+	if st.insert == "" {
+		var empty bool
+		query := fmt.Sprintf("select not exists (select from %s where tenant_id = $1)", st.target)
+		if err := l.tx.QueryRow(ctx, query, l.tenantID).Scan(&empty); err != nil {
+			return fmt.Errorf("look into %s: %w", st.target, err)
+		}
+		if empty {
+			if _, err := l.tx.CopyFrom(ctx, pgx.Identifier(strings.Split(st.target, ".")), st.columns, l.source(ctx, st)); err != nil {
+				return fmt.Errorf("copy %s: %w", st.target, err)
+			}
+			return nil
+		}
+	}
 	cols := strings.Join(st.columns, ", ")
 	// Same column types as the target, none of its constraints; dropped at commit.
 	create := fmt.Sprintf("create temp table %s on commit drop as select %s from %s with no data", st.stage(), cols, st.target)
 	if _, err := l.tx.Exec(ctx, create); err != nil {
 		return fmt.Errorf("stage %s: %w", st.target, err)
 	}
-	source := pgx.CopyFromSlice(st.count, func(i int) ([]any, error) {
+	if _, err := l.tx.CopyFrom(ctx, pgx.Identifier{st.stage()}, st.columns, l.source(ctx, st)); err != nil {
+		return fmt.Errorf("copy %s: %w", st.target, err)
+	}
+	if _, err := l.tx.Exec(ctx, st.insertSQL(), l.tenantID); err != nil {
+		return fmt.Errorf("insert %s: %w", st.target, err)
+	}
+	return nil
+}
+
+// source streams st's rows to COPY, reporting progress.
+func (l *loader) source(ctx context.Context, st stagedTable) pgx.CopyFromSource {
+	return pgx.CopyFromSlice(st.count, func(i int) ([]any, error) {
 		// COPY runs as long as rows come: stop it as soon as the import is cancelled.
 		if i%1024 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -88,20 +114,6 @@ func (l *loader) copyIn(ctx context.Context, st stagedTable) error {
 		}
 		return st.row(i), nil
 	})
-	t0 := time.Now()
-	if _, err := l.tx.CopyFrom(ctx, pgx.Identifier{st.stage()}, st.columns, source); err != nil {
-		return fmt.Errorf("copy %s: %w", st.target, err)
-	}
-	t1 := time.Now()
-	if st.target == "public.messages" && os.Getenv("EXPLAIN") != "" {
-		rows, _ := l.tx.Query(ctx, "explain (analyze, buffers) "+st.insertSQL(), l.tenantID)
-		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		fmt.Fprintln(os.Stderr, strings.Join(lines, "\n"), err)
-	} else if _, err := l.tx.Exec(ctx, st.insertSQL(), l.tenantID); err != nil {
-		return fmt.Errorf("insert %s: %w", st.target, err)
-	}
-	fmt.Fprintln(os.Stderr, "TIMING", st.target, "copy", t1.Sub(t0), "insert", time.Since(t1))
-	return nil
 }
 
 // load writes every table of pl, parents first.
@@ -126,6 +138,24 @@ func (l *loader) load(ctx context.Context, pl *plan) error {
 	return l.checkSettings(ctx, pl)
 }
 
+// pgUUID, optUUID and optText hand pgx the types it encodes without reflection, which
+// counts at a million rows.
+func pgUUID(id uuid.UUID) pgtype.UUID { return pgtype.UUID{Bytes: id, Valid: true} }
+
+func optUUID(id *uuid.UUID) pgtype.UUID {
+	if id == nil {
+		return pgtype.UUID{}
+	}
+	return pgUUID(*id)
+}
+
+func optText(s *string) pgtype.Text {
+	if s == nil {
+		return pgtype.Text{}
+	}
+	return pgtype.Text{String: *s, Valid: true}
+}
+
 // jsonOrNull passes a JSON document to pgx, or SQL NULL for none.
 func jsonOrNull(doc json.RawMessage) any {
 	if doc == nil {
@@ -136,7 +166,7 @@ func jsonOrNull(doc json.RawMessage) any {
 
 // tables lists what load writes, in dependency order.
 func (l *loader) tables(pl *plan) []stagedTable {
-	tenant := l.tenantID
+	tenant := pgUUID(l.tenantID)
 	return []stagedTable{
 		{
 			legacy: "users", target: "auth.users", count: len(pl.users),
@@ -148,8 +178,8 @@ func (l *loader) tables(pl *plan) []stagedTable {
 				"banned_until", "is_sso_user", "is_anonymous"},
 			row: func(i int) []any {
 				u := pl.users[i]
-				return []any{uuid.Nil, u.id, "authenticated", "authenticated", u.email, u.passwordHash, u.createdAt,
-					"", "", "", "", appMetadata(tenant, u.role), userMetadata(u.fullName), false, u.createdAt, u.createdAt,
+				return []any{pgUUID(uuid.Nil), pgUUID(u.id), "authenticated", "authenticated", u.email, u.passwordHash, u.createdAt,
+					"", "", "", "", appMetadata(l.tenantID, u.role), userMetadata(u.fullName), false, u.createdAt, u.createdAt,
 					u.bannedUntil, false, false}
 			},
 			// auth.users has no tenant_id: the tenant is in the app metadata. The
@@ -171,7 +201,7 @@ func (l *loader) tables(pl *plan) []stagedTable {
 			columns: []string{"id", "provider_id", "user_id", "identity_data", "provider", "created_at", "updated_at"},
 			row: func(i int) []any {
 				u := pl.users[i]
-				return []any{u.identityID, u.id.String(), u.id, identityData(u), "email", u.createdAt, u.createdAt}
+				return []any{pgUUID(u.identityID), u.id.String(), pgUUID(u.id), identityData(u), "email", u.createdAt, u.createdAt}
 			},
 			insert: `insert into auth.identities (id, provider_id, user_id, identity_data, provider, created_at, updated_at)
 				select s.id, s.provider_id, s.user_id, s.identity_data, s.provider, s.created_at, s.updated_at
@@ -184,7 +214,7 @@ func (l *loader) tables(pl *plan) []stagedTable {
 			columns: []string{"tenant_id", "id", "name", "phone", "email", "tags", "custom_fields", "created_at", "updated_at"},
 			row: func(i int) []any {
 				c := pl.contacts[i]
-				return []any{tenant, c.id, c.name, c.phone, c.email, c.tags, c.customFields, c.createdAt, c.updatedAt}
+				return []any{tenant, pgUUID(c.id), optText(c.name), optText(c.phone), optText(c.email), c.tags, c.customFields, c.createdAt, c.updatedAt}
 			},
 		},
 		{
@@ -193,7 +223,7 @@ func (l *loader) tables(pl *plan) []stagedTable {
 				"last_message_at", "unread_count", "created_at", "updated_at"},
 			row: func(i int) []any {
 				c := pl.conversations[i]
-				return []any{tenant, c.id, c.contactID, c.channel, c.status, c.assignedUserID, c.aiEnabled,
+				return []any{tenant, pgUUID(c.id), optUUID(c.contactID), c.channel, c.status, optUUID(c.assignedUserID), c.aiEnabled,
 					c.lastMessageAt, c.unreadCount, c.createdAt, c.lastMessageAt}
 			},
 		},
@@ -203,8 +233,8 @@ func (l *loader) tables(pl *plan) []stagedTable {
 				"content", "media", "status", "external_id", "created_at"},
 			row: func(i int) []any {
 				m := pl.messages[i]
-				return []any{tenant, m.id, m.conversation.id, m.conversation.channel, m.direction, m.senderType, m.senderUserID,
-					m.content, jsonOrNull(m.media), m.status, m.externalID, m.createdAt}
+				return []any{tenant, pgUUID(m.id), pgUUID(m.conversation.id), m.conversation.channel, m.direction, m.senderType, optUUID(m.senderUserID),
+					optText(m.content), jsonOrNull(m.media), m.status, optText(m.externalID), m.createdAt}
 			},
 		},
 		{
@@ -212,7 +242,7 @@ func (l *loader) tables(pl *plan) []stagedTable {
 			columns: []string{"tenant_id", "id", "contact_id", "stage", "value", "owner_user_id", "position", "notes", "created_at", "updated_at"},
 			row: func(i int) []any {
 				ld := pl.leads[i]
-				return []any{tenant, ld.id, ld.contactID, ld.stage, ld.value, ld.ownerUserID, ld.position, ld.notes, ld.createdAt, ld.updatedAt}
+				return []any{tenant, pgUUID(ld.id), optUUID(ld.contactID), ld.stage, ld.value, optUUID(ld.ownerUserID), ld.position, optText(ld.notes), ld.createdAt, ld.updatedAt}
 			},
 		},
 		{
@@ -221,7 +251,7 @@ func (l *loader) tables(pl *plan) []stagedTable {
 				"scheduled_at", "started_at", "completed_at", "created_at", "updated_at"},
 			row: func(i int) []any {
 				c := pl.campaigns[i]
-				return []any{tenant, c.id, c.name, c.channel, c.status, c.messageTemplate, c.audienceFilter,
+				return []any{tenant, pgUUID(c.id), c.name, c.channel, c.status, optText(c.messageTemplate), c.audienceFilter,
 					c.scheduledAt, c.startedAt, c.completedAt, c.createdAt, c.createdAt}
 			},
 		},
@@ -230,7 +260,7 @@ func (l *loader) tables(pl *plan) []stagedTable {
 			columns: []string{"tenant_id", "id", "campaign_id", "contact_id", "event_type", "occurred_at", "metadata"},
 			row: func(i int) []any {
 				e := pl.events[i]
-				return []any{tenant, e.id, e.campaignID, e.contactID, e.eventType, e.occurredAt, e.metadata}
+				return []any{tenant, pgUUID(e.id), pgUUID(e.campaignID), pgUUID(e.contactID), e.eventType, e.occurredAt, e.metadata}
 			},
 		},
 		{
@@ -257,7 +287,7 @@ func (l *loader) tables(pl *plan) []stagedTable {
 			columns: []string{"tenant_id", "id", "title", "content", "source_url", "tags", "created_at", "updated_at"},
 			row: func(i int) []any {
 				d := pl.knowledge[i]
-				return []any{tenant, d.id, d.title, d.content, d.sourceURL, d.tags, d.createdAt, d.updatedAt}
+				return []any{tenant, pgUUID(d.id), d.title, d.content, optText(d.sourceURL), d.tags, d.createdAt, d.updatedAt}
 			},
 		},
 		{

@@ -489,10 +489,11 @@ func (p *planner) planContacts(rows []row) {
 
 	merged := map[int64]*contactRow{} // merged contact -> its survivor
 	for _, ct := range all {
-		if ct.phone == nil || len(byPhone[*ct.phone]) < 2 || merged[ct.legacyID] != nil {
+		if ct.phone == nil || len(byPhone[*ct.phone]) < 2 {
 			continue
 		}
 		group := byPhone[*ct.phone]
+		delete(byPhone, *ct.phone) // each group once
 		slices.SortStableFunc(group, func(a, b *contactRow) int {
 			if a.hasCreated != b.hasCreated {
 				if a.hasCreated {

@@ -160,11 +160,12 @@ func (g *generator) insertMessages(ctx context.Context, n, conversations, users 
 	statuses := []string{"sent", "delivered", "read", "lido", "enviado", "failed"}
 	g.insert(ctx, "messages", []string{"id", "conversation_id", "direction", "sender_type", "sender_user_id", "content", "media_url", "status", "external_id", "created_at"}, n, func(i int) []any {
 		externalID := fmt.Sprintf("wamid.bench.%09d", i)
-		if i%1000 == 0 {
-			externalID = fmt.Sprintf("wamid.bench.%09d", i-1) // delivered twice
-		}
 		conversation := 1 + (i-1)%conversations
-		if i%2 == 0 {
+		if i%1000 == 0 { // message i-1 delivered twice
+			externalID = fmt.Sprintf("wamid.bench.%09d", i-1)
+			conversation = 1 + (i-2)%conversations
+		}
+		if i%2 == 0 && i%1000 != 0 {
 			return []any{i, conversation, "inbound", "contact", nil, texts[i%len(texts)], nil, nil, externalID, g.timestamp(i)}
 		}
 		return []any{i, conversation, "outbound", "user", 1 + i%users, texts[i%len(texts)], nil, statuses[i%len(statuses)], externalID, g.timestamp(i)}

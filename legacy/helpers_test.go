@@ -1,0 +1,121 @@
+package legacy_test
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/atende/atende/db/dbtest"
+	"github.com/atende/atende/legacy"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+const sampleFile = "testdata/sample_v15.db"
+
+// rowID is the documented id scheme (a UUIDv5 of "<table>:<id>" in the tenant's
+// namespace), computed here independently of the importer.
+func rowID(tenantID uuid.UUID, table string, legacyID int) uuid.UUID {
+	return uuid.NewSHA1(tenantID, []byte(table+":"+strconv.Itoa(legacyID)))
+}
+
+// mustImport runs an import that must land (or, dry, would land).
+func mustImport(t *testing.T, pool *pgxpool.Pool, opts legacy.Options) *legacy.Report {
+	t.Helper()
+	report, err := legacy.Import(context.Background(), pool, opts)
+	if err != nil {
+		t.Fatalf("import %s into %s: %v", opts.File, opts.TenantSlug, err)
+	}
+	return report
+}
+
+// createTenant inserts a bare tenant and returns its id.
+func createTenant(t *testing.T, d *dbtest.Database, slug string) uuid.UUID {
+	t.Helper()
+	var id uuid.UUID
+	if err := d.Admin.QueryRow(context.Background(), "insert into tenants (name, slug) values ($1, $1) returning id", slug).Scan(&id); err != nil {
+		t.Fatalf("create tenant %s: %v", slug, err)
+	}
+	return id
+}
+
+// tenantTables are the tables a tenant's rows live in, each with the condition that
+// selects one tenant's rows ($1).
+var tenantTables = map[string]string{
+	"public.users":               "tenant_id = $1",
+	"public.contacts":            "tenant_id = $1",
+	"public.leads_pipeline":      "tenant_id = $1",
+	"public.conversations":       "tenant_id = $1",
+	"public.messages":            "tenant_id = $1",
+	"public.campaigns":           "tenant_id = $1",
+	"public.campaign_events":     "tenant_id = $1",
+	"public.ai_config":           "tenant_id = $1",
+	"public.knowledge_documents": "tenant_id = $1",
+	"public.system_settings":     "tenant_id = $1",
+	"public.invitations":         "tenant_id = $1",
+	"public.tenant_secrets":      "tenant_id = $1",
+	"public.tenants":             "id = $1",
+	"auth.users":                 "raw_app_meta_data ->> 'tenant_id' = $1::text",
+	"auth.identities":            "user_id in (select id from auth.users where raw_app_meta_data ->> 'tenant_id' = $1::text)",
+}
+
+// snapshot is every row of the tenant, as text: two equal snapshots mean nothing changed.
+func snapshot(t *testing.T, d *dbtest.Database, tenantID uuid.UUID) map[string]string {
+	t.Helper()
+	snap := map[string]string{}
+	for table, where := range tenantTables {
+		var rows string
+		query := "select coalesce(string_agg(t::text, E'\\n' order by t::text), '') from " + table + " t where " + where
+		if err := d.Admin.QueryRow(context.Background(), query, tenantID).Scan(&rows); err != nil {
+			t.Fatalf("snapshot %s: %v", table, err)
+		}
+		snap[table] = rows
+	}
+	return snap
+}
+
+// countAll counts the rows of every tenant table, all tenants together.
+func countAll(t *testing.T, d *dbtest.Database) map[string]int {
+	t.Helper()
+	counts := map[string]int{}
+	for table := range tenantTables {
+		var n int
+		if err := d.Admin.QueryRow(context.Background(), "select count(*) from "+table).Scan(&n); err != nil {
+			t.Fatalf("count %s: %v", table, err)
+		}
+		counts[table] = n
+	}
+	return counts
+}
+
+// openLegacy opens a V1.5 file to derive a test's expectations from it.
+func openLegacy(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	file, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { file.Close() })
+	return file
+}
+
+// noteIDs lists the legacy ids of report notes.
+func noteIDs(notes []legacy.RowNote) []string {
+	ids := make([]string, len(notes))
+	for i, n := range notes {
+		ids[i] = n.LegacyID
+	}
+	return ids
+}
+
+// findNote returns the reason of legacy id's note, "" when there is none.
+func findNote(notes []legacy.RowNote, legacyID string, contains string) string {
+	for _, n := range notes {
+		if n.LegacyID == legacyID && strings.Contains(n.Reason, contains) {
+			return n.Reason
+		}
+	}
+	return ""
+}
