@@ -21,8 +21,8 @@ type badBody struct {
 
 // badBodies derives, from an operation's request schema, bodies that break it: malformed
 // JSON, not an object, an unknown field, each required field missing, each typed field
-// with a value of another type, each enum field with an unknown value, and a body over
-// the size limit.
+// with a value of another type, each UUID or time field malformed, each enum field with
+// an unknown value, and a body over the size limit.
 func badBodies(s *openapi3.Schema) []badBody {
 	valid := sample(s).(map[string]any)
 	encode := func(v map[string]any) string {
@@ -59,6 +59,9 @@ func badBodies(s *openapi3.Schema) []badBody {
 		}
 		if wrong, ok := wrongType(prop); ok {
 			bodies = append(bodies, badBody{name + " of the wrong type", encode(with(name, wrong)), http.StatusBadRequest, name})
+		}
+		if prop.Format == "uuid" || prop.Format == "date-time" {
+			bodies = append(bodies, badBody{name + " not a " + prop.Format, encode(with(name, "not-a-"+prop.Format)), http.StatusBadRequest, name})
 		}
 		if len(prop.Enum) > 0 {
 			bodies = append(bodies, badBody{name + " not one of its values", encode(with(name, "no-such-value")), http.StatusBadRequest, name})

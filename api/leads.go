@@ -121,16 +121,6 @@ func (m *money) UnmarshalJSON(b []byte) error {
 	return m.ScanScientific(string(b))
 }
 
-// bodyUUID parses an optional UUID field of a request body. Such fields are decoded as
-// text because encoding/json reports a malformed UUID without naming the field.
-func bodyUUID(field string, raw *string) (*uuid.UUID, error) {
-	if raw == nil {
-		return nil, nil
-	}
-	id, err := parseUUID(*raw, field)
-	return &id, err
-}
-
 func (s *Server) listLeads(c echo.Context) error {
 	var result page[db.LeadsPipeline]
 	err := s.asMember(c, func(ctx context.Context, q *db.Queries, m member) error {

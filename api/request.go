@@ -1,11 +1,13 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -22,10 +24,18 @@ type validator interface {
 // wrong type and an unknown field are each a 400 naming the field; then dst validates
 // itself.
 func decodeJSON(c echo.Context, dst any) error {
-	dec := json.NewDecoder(c.Request().Body)
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return decodeProblem(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return decodeProblem(err)
+		p := decodeProblem(err)
+		if p, ok := p.(*Problem); ok && p.Field == "" && p.Status == http.StatusBadRequest {
+			p.Field = culpritField(dst, body)
+		}
+		return p
 	}
 	if dec.More() {
 		return fieldProblem("", "the body must hold one JSON value")
@@ -41,9 +51,12 @@ func decodeProblem(err error) error {
 	var typeErr *json.UnmarshalTypeError
 	var maxErr *http.MaxBytesError
 	var fieldErr *Problem
+	var httpErr *echo.HTTPError
 	switch {
 	case errors.As(err, &fieldErr):
 		return fieldErr
+	case errors.As(err, &httpErr): // the body limit, for a streamed body
+		return toProblem(httpErr)
 	case errors.Is(err, io.EOF):
 		return fieldProblem("", "the request body is empty; it must be a JSON object")
 	case errors.As(err, &maxErr):
@@ -64,6 +77,43 @@ func decodeProblem(err error) error {
 	default:
 		return fieldProblem("", "malformed JSON: %v", err)
 	}
+}
+
+// culpritField finds which top-level field of body dst's type refuses, for the decoding
+// errors that do not say (e.g. a malformed UUID or time): each field is decoded alone
+// into a value of its Go type.
+func culpritField(dst any, body []byte) string {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) != nil {
+		return ""
+	}
+	t := reflect.TypeOf(dst)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return ""
+	}
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		raw, ok := fields[name]
+		if !ok || name == "" {
+			continue
+		}
+		if json.Unmarshal(raw, reflect.New(t.Field(i).Type).Interface()) != nil {
+			return name
+		}
+	}
+	return ""
+}
+
+// bodyUUID parses an optional UUID field of a request body that was decoded as text.
+func bodyUUID(field string, raw *string) (*uuid.UUID, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	id, err := parseUUID(*raw, field)
+	return &id, err
 }
 
 // jsonKind names a Go type the way a JSON client thinks of it.
