@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
+	"os"
 	"time"
 
 	"github.com/atende/atende/db"
@@ -13,17 +15,22 @@ import (
 // tenant with its defaults and, given an email, invites the tenant's first admin, who
 // joins by signing up with that email.
 func runTenant(ctx context.Context, args []string) error {
+	return createTenant(ctx, args, adminDatabaseURL(), os.Stdout)
+}
+
+func createTenant(ctx context.Context, args []string, adminURL string, out io.Writer) error {
 	if len(args) == 0 || args[0] != "create" {
 		return errUsage
 	}
 	flags := flag.NewFlagSet("tenant create", flag.ContinueOnError)
+	flags.SetOutput(io.Discard)
 	name := flags.String("name", "", "the business's name")
 	slug := flags.String("slug", "", "the tenant's subdomain label")
 	adminEmail := flags.String("admin-email", "", "email of the first admin to invite")
 	if err := flags.Parse(args[1:]); err != nil || flags.NArg() != 0 || *name == "" || *slug == "" {
 		return errUsage
 	}
-	pool, err := db.OpenPool(ctx, adminDatabaseURL(), "")
+	pool, err := db.OpenPool(ctx, adminURL, "")
 	if err != nil {
 		return err
 	}
@@ -48,9 +55,9 @@ func runTenant(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("create tenant: %w", err)
 	}
-	fmt.Printf("tenant %s (%s) created: %s\n", tenant.Slug, tenant.Name, tenant.ID)
+	fmt.Fprintf(out, "tenant %s (%s) created: %s\n", tenant.Slug, tenant.Name, tenant.ID)
 	if invitation != nil {
-		fmt.Printf("invited %s as admin until %s: they join by signing up with that email\n",
+		fmt.Fprintf(out, "invited %s as admin until %s: they join by signing up with that email\n",
 			invitation.Email, invitation.ExpiresAt.UTC().Format(time.RFC3339))
 	}
 	return nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
+	"os"
 	"time"
 
 	"github.com/google/uuid"
@@ -12,7 +14,12 @@ import (
 // runToken prints a development access token for an auth user, signed with the HS256
 // secret. It refuses when no secret is configured.
 func runToken(_ context.Context, args []string) error {
+	return printToken(args, os.Stdout)
+}
+
+func printToken(args []string, out io.Writer) error {
 	flags := flag.NewFlagSet("token", flag.ContinueOnError)
+	flags.SetOutput(io.Discard)
 	user := flags.String("user", "", "the auth user's UUID (auth.users.id)")
 	ttl := flags.Duration("ttl", time.Hour, "how long the token is valid")
 	if err := flags.Parse(args); err != nil || flags.NArg() != 0 {
@@ -30,6 +37,6 @@ func runToken(_ context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("mint token (is SUPABASE_JWT_SECRET set?): %w", err)
 	}
-	fmt.Println(token)
+	fmt.Fprintln(out, token)
 	return nil
 }

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/atende/atende/auth"
+	"github.com/atende/atende/db/dbtest"
+	"github.com/google/uuid"
+)
+
+func TestTenantCreate(t *testing.T) {
+	t.Parallel()
+	d := dbtest.New(t)
+	ctx := context.Background()
+	var out bytes.Buffer
+	err := createTenant(ctx, []string{"create", "--name", "Clínica Sorriso", "--slug", "clinica-sorriso", "--admin-email", "Eva@Sorriso.example"}, d.AdminURL, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var role, email string
+	var secrets, aiConfigs int
+	err = d.Admin.QueryRow(ctx, `
+		select i.role::text, i.email,
+			(select count(*) from tenant_secrets s where s.tenant_id = t.id),
+			(select count(*) from ai_config a where a.tenant_id = t.id)
+		from tenants t join invitations i on i.tenant_id = t.id
+		where t.slug = 'clinica-sorriso' and t.name = 'Clínica Sorriso' and i.accepted_at is null`).Scan(&role, &email, &secrets, &aiConfigs)
+	if err != nil || role != "admin" || email != "eva@sorriso.example" || secrets != 1 || aiConfigs != 1 {
+		t.Fatalf("tenant: invitation %s %s, %d secrets, %d ai configs (%v)", role, email, secrets, aiConfigs, err)
+	}
+	if !strings.Contains(out.String(), "clinica-sorriso") || !strings.Contains(out.String(), "eva@sorriso.example") {
+		t.Fatalf("output: %s", out.String())
+	}
+
+	// The invited admin signs up and joins.
+	id := dbtest.CreateAuthUser(t, d, "eva@sorriso.example", `{}`, `{}`)
+	if err := d.Admin.QueryRow(ctx, "select role::text from users where id = $1", id).Scan(&role); err != nil || role != "admin" {
+		t.Fatalf("Eva's role: %q (%v)", role, err)
+	}
+
+	for name, args := range map[string][]string{
+		"no name":     {"create", "--slug", "x"},
+		"no slug":     {"create", "--name", "X"},
+		"no command":  {},
+		"unknown":     {"delete", "--slug", "x"},
+		"stray words": {"create", "--name", "X", "--slug", "x", "now"},
+	} {
+		if err := createTenant(ctx, args, d.AdminURL, &out); !errors.Is(err, errUsage) {
+			t.Errorf("%s: err = %v, want errUsage", name, err)
+		}
+	}
+	if err := createTenant(ctx, []string{"create", "--name", "Outra", "--slug", "clinica-sorriso"}, d.AdminURL, &out); err == nil {
+		t.Error("a taken slug was accepted")
+	}
+}
+
+// The token tests set the process environment, so they do not run in parallel.
+func TestToken(t *testing.T) {
+	user := uuid.New()
+	t.Setenv("SUPABASE_URL", "")
+	t.Setenv("SUPABASE_JWT_SECRET", "")
+	if err := printToken([]string{"--user", user.String()}, &bytes.Buffer{}); err == nil {
+		t.Fatal("minted a token without a secret")
+	}
+
+	secret := "development-secret-of-at-least-32-bytes"
+	t.Setenv("SUPABASE_JWT_SECRET", secret)
+	var out bytes.Buffer
+	if err := printToken([]string{"--user", user.String(), "--ttl", "5m"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	verifier, err := auth.New(auth.Config{JWTSecret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	identity, err := verifier.Verify(context.Background(), strings.TrimSpace(out.String()))
+	if err != nil || identity.UserID != user || time.Until(identity.ExpiresAt) > 5*time.Minute {
+		t.Fatalf("minted token: %+v (%v)", identity, err)
+	}
+	for _, args := range [][]string{{}, {"--user", "not-a-uuid"}, {"--user", user.String(), "extra"}} {
+		if err := printToken(args, &bytes.Buffer{}); err == nil {
+			t.Errorf("token %v: accepted", args)
+		}
+	}
+}
