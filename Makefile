@@ -8,9 +8,11 @@ SHELL := /bin/bash
 PGURL ?= postgres://postgres@127.0.0.1:5432
 DATABASE_ADMIN_URL ?= $(PGURL)/atende?sslmode=disable
 DATABASE_URL ?= postgres://atende_app@127.0.0.1:5432/atende?sslmode=disable
-export DATABASE_ADMIN_URL DATABASE_URL
+# Development only: the HS256 secret `make run` trusts and `server token` signs with.
+SUPABASE_JWT_SECRET ?= atende-development-secret-not-for-production
+export DATABASE_ADMIN_URL DATABASE_URL SUPABASE_JWT_SECRET
 
-.PHONY: generate test check vet-sql run migrate db
+.PHONY: generate test check vet-sql run migrate db bench-import
 
 ## generate: regenerate the data layer (db/*.gen.go) from sql/schema and sql/queries
 generate:
@@ -45,4 +47,11 @@ migrate: db
 
 ## run: the server on the local database, migrated first
 run: migrate
+	@echo "Development tokens: go run ./cmd/server token --user <auth.users id>"
+	@echo "  (a user: psql '$(DATABASE_ADMIN_URL)' -c \"insert into auth.users (id, aud, role, email) values (gen_random_uuid(), 'authenticated', 'authenticated', 'me@example.com') returning id\";"
+	@echo "   then POST /api/v1/setup with that user's token creates a tenant)"
 	go run ./cmd/server serve
+
+## bench-import: generate a V1.5 file with 1,000,000 messages and time its import (rows/s)
+bench-import:
+	go test -run '^$$' -bench ImportSQLite -benchtime 1x -timeout 30m ./legacy/
