@@ -35,23 +35,7 @@ func TestIsolationMatrix(t *testing.T) {
 	token := a.token(tenantA.OwnerID)
 	doc := openAPIDoc(t)
 
-	// Path values first: naming a settings key creates it for B, before the snapshot.
-	type probe struct {
-		route route
-		path  string
-	}
-	var probes []probe
-	for _, r := range a.apiRoutes() {
-		if reason, skip := skippedRoutes[r.resource()]; skip {
-			t.Logf("not probed: %s: %s", r, reason)
-			continue
-		}
-		path := r.Path
-		if len(r.params()) > 0 {
-			path = r.with(a.pathValues(t, r, tenantB.ID))
-		}
-		probes = append(probes, probe{r, path})
-	}
+	probes := a.probes(t, tenantB.ID) // before the snapshot: it may create B's rows
 	foreignIDs := a.tenantIDs(t, tenantB.ID)
 	before := a.tenantSnapshot(t, tenantB.ID)
 

@@ -189,6 +189,32 @@ func (a *testAPI) pathValues(t *testing.T, r route, tenantID uuid.UUID) map[stri
 	return values
 }
 
+// probe is a route with its path filled in for one tenant.
+type probe struct {
+	route route
+	path  string
+}
+
+// probes fills every route's path parameters with rows of the tenant, logging the
+// routes skipped and why. Naming a settings key creates it, so call this before taking
+// a snapshot of the tenant.
+func (a *testAPI) probes(t *testing.T, tenantID uuid.UUID) []probe {
+	t.Helper()
+	var probes []probe
+	for _, r := range a.apiRoutes() {
+		if reason, skip := skippedRoutes[r.resource()]; skip {
+			t.Logf("not probed: %s: %s", r, reason)
+			continue
+		}
+		path := r.Path
+		if len(r.params()) > 0 {
+			path = r.with(a.pathValues(t, r, tenantID))
+		}
+		probes = append(probes, probe{r, path})
+	}
+	return probes
+}
+
 // tenantTable is a table of public and the column naming its tenant.
 type tenantTable struct{ name, column string }
 
