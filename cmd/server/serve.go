@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -43,13 +44,22 @@ func runServe(ctx context.Context, args []string) error {
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- server.ListenAndServe() }()
 	slog.Info("serving", "addr", server.Addr)
 	if env("SUPABASE_JWT_SECRET", "") != "" {
 		slog.Info("development token: go run ./cmd/server token --user <auth user uuid>")
 	}
+	listener, err := net.Listen("tcp", server.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	return serveUntilDone(ctx, server, listener)
+}
 
+// serveUntilDone serves on listener until ctx ends, then stops accepting connections
+// and waits up to 30 s for the requests in flight to finish.
+func serveUntilDone(ctx context.Context, server *http.Server, listener net.Listener) error {
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- server.Serve(listener) }()
 	select {
 	case err := <-serveErr:
 		return fmt.Errorf("serve: %w", err)
