@@ -67,18 +67,13 @@ func isJSONValue(raw json.RawMessage) bool {
 }
 
 func (s *Server) getAIConfig(c echo.Context) error {
-	var config db.AIConfig
-	err := s.asMember(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
-		config, err = q.AIConfigGet(ctx, m.TenantID)
+	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (db.AIConfig, error) {
+		config, err := q.AIConfigGet(ctx, m.TenantID)
 		if errors.Is(err, db.ErrNotFound) {
-			return problem(http.StatusNotFound, "the assistant is not configured yet; an admin sets it with PUT /api/v1/ai-config")
+			return config, problem(http.StatusNotFound, "the assistant is not configured yet; an admin sets it with PUT /api/v1/ai-config")
 		}
-		return err
+		return config, err
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, config)
 }
 
 func (s *Server) putAIConfig(c echo.Context) error {
@@ -86,16 +81,10 @@ func (s *Server) putAIConfig(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	var config db.AIConfig
-	err := s.asAdmin(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
-		config, err = q.AIConfigUpsert(ctx, db.AIConfigUpsertParams{
+	return answer(c, http.StatusOK, s.asAdmin, func(ctx context.Context, q *db.Queries, m member) (db.AIConfig, error) {
+		return q.AIConfigUpsert(ctx, db.AIConfigUpsertParams{
 			TenantID: m.TenantID, Enabled: *req.Enabled, Model: *req.Model, SystemPrompt: *req.SystemPrompt,
 			Temperature: float32(*req.Temperature), BusinessHours: req.BusinessHours, HandoffRules: req.HandoffRules,
 		})
-		return err
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, config)
 }

@@ -79,33 +79,23 @@ func TestAIConfigBadInput(t *testing.T) {
 	a := newTestAPI(t)
 	tn := dbtest.SeedTenant(t, a.db, "clinica-a")
 	owner := a.token(tn.OwnerID)
-	tests := []struct {
-		name  string
-		body  map[string]any
-		field string
-	}{
-		{"only enabled", map[string]any{"enabled": true}, "model"},
-		{"no temperature", aiConfigWith("temperature", aiConfigRemoved), "temperature"},
-		{"no business hours", aiConfigWith("business_hours", aiConfigRemoved), "business_hours"},
-		{"null handoff rules", aiConfigWith("handoff_rules", nil), "handoff_rules"},
-		{"blank model", aiConfigWith("model", " "), "model"},
-		{"model too long", aiConfigWith("model", strings.Repeat("m", 101)), "model"},
-		{"temperature above 2", aiConfigWith("temperature", 2.5), "temperature"},
-		{"negative temperature", aiConfigWith("temperature", -0.1), "temperature"},
-		{"business hours not an object", aiConfigWith("business_hours", []string{"mon"}), "business_hours"},
-		{"enabled not a boolean", aiConfigWith("enabled", "yes"), "enabled"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			campaignsExpectProblem(t, a.do(request{method: "PUT", path: "/api/v1/ai-config", token: owner, body: tt.body}), http.StatusBadRequest, tt.field)
-		})
-	}
+	const path = "/api/v1/ai-config"
+	a.expectRefusals(t, owner, []refusal{
+		{"only enabled", "PUT", path, map[string]any{"enabled": true}, 400, "model"},
+		{"no temperature", "PUT", path, aiConfigWith("temperature", aiConfigRemoved), 400, "temperature"},
+		{"no business hours", "PUT", path, aiConfigWith("business_hours", aiConfigRemoved), 400, "business_hours"},
+		{"null handoff rules", "PUT", path, aiConfigWith("handoff_rules", nil), 400, "handoff_rules"},
+		{"blank model", "PUT", path, aiConfigWith("model", " "), 400, "model"},
+		{"model too long", "PUT", path, aiConfigWith("model", strings.Repeat("m", 101)), 400, "model"},
+		{"temperature above 2", "PUT", path, aiConfigWith("temperature", 2.5), 400, "temperature"},
+		{"negative temperature", "PUT", path, aiConfigWith("temperature", -0.1), 400, "temperature"},
+		{"business hours not an object", "PUT", path, aiConfigWith("business_hours", []string{"mon"}), 400, "business_hours"},
+		{"enabled not a boolean", "PUT", path, aiConfigWith("enabled", "yes"), 400, "enabled"},
+	}, tn.ID)
 	t.Run("every missing field is named", func(t *testing.T) {
-		t.Parallel()
-		res := a.do(request{method: "PUT", path: "/api/v1/ai-config", token: owner, body: map[string]any{"enabled": true, "model": "m"}})
-		campaignsExpectProblem(t, res, http.StatusBadRequest, "system_prompt")
-		if p := res.problem(t); !strings.Contains(p.Detail, "system_prompt, temperature, business_hours, handoff_rules") {
+		p := a.do(request{method: "PUT", path: path, token: owner, body: map[string]any{"enabled": true, "model": "m"}}).
+			expectProblem(t, http.StatusBadRequest, "system_prompt")
+		if !strings.Contains(p.Detail, "system_prompt, temperature, business_hours, handoff_rules") {
 			t.Fatalf("detail %q does not name every missing field", p.Detail)
 		}
 	})

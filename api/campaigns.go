@@ -160,11 +160,10 @@ func rfc3339Field(field string, raw *string) (*time.Time, error) {
 }
 
 func (s *Server) listCampaigns(c echo.Context) error {
-	var result page[db.Campaign]
-	err := s.asMember(c, func(ctx context.Context, q *db.Queries, m member) error {
+	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (page[db.Campaign], error) {
 		list, err := s.cursors.parseList(c, "campaigns", m.TenantID)
 		if err != nil {
-			return err
+			return page[db.Campaign]{}, err
 		}
 		rows, err := q.CampaignList(ctx, db.CampaignListParams{
 			TenantID:        m.TenantID,
@@ -172,15 +171,10 @@ func (s *Server) listCampaigns(c echo.Context) error {
 			BeforeID:        list.afterID(),
 			RowLimit:        list.fetch(),
 		})
-		result = pageOf(rows, list.Limit, func(last db.Campaign) string {
+		return pageOf(rows, list.Limit, func(last db.Campaign) string {
 			return s.cursors.encode("campaigns", m.TenantID, timeKey{At: last.CreatedAt, ID: last.ID})
-		})
-		return err
+		}), err
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, result)
 }
 
 func (s *Server) createCampaign(c echo.Context) error {
@@ -188,19 +182,13 @@ func (s *Server) createCampaign(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	var campaign db.Campaign
-	err := s.asAdmin(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
-		campaign, err = q.CampaignCreate(ctx, db.CampaignCreateParams{
+	return answer(c, http.StatusCreated, s.asAdmin, func(ctx context.Context, q *db.Queries, m member) (db.Campaign, error) {
+		return q.CampaignCreate(ctx, db.CampaignCreateParams{
 			TenantID: m.TenantID, Name: *req.Name, Channel: db.Channel(req.Channel),
 			Status: db.CampaignStatus(req.Status), MessageTemplate: req.MessageTemplate,
 			AudienceFilter: req.AudienceFilter, ScheduledAt: req.scheduledAt,
 		})
-		return err
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, campaign)
 }
 
 func (s *Server) getCampaign(c echo.Context) error {
@@ -208,15 +196,9 @@ func (s *Server) getCampaign(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var campaign db.Campaign
-	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
-		campaign, err = q.CampaignGet(ctx, db.CampaignGetParams{TenantID: m.TenantID, ID: id})
-		return err
+	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (db.Campaign, error) {
+		return q.CampaignGet(ctx, db.CampaignGetParams{TenantID: m.TenantID, ID: id})
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, campaign)
 }
 
 func (s *Server) updateCampaign(c echo.Context) error {
@@ -228,21 +210,15 @@ func (s *Server) updateCampaign(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	var campaign db.Campaign
-	err = s.asAdmin(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
-		campaign, err = q.CampaignUpdate(ctx, db.CampaignUpdateParams{
+	return answer(c, http.StatusOK, s.asAdmin, func(ctx context.Context, q *db.Queries, m member) (db.Campaign, error) {
+		return q.CampaignUpdate(ctx, db.CampaignUpdateParams{
 			TenantID: m.TenantID, ID: id,
 			Name: req.Name.Value, Status: req.status(),
 			SetMessageTemplate: req.MessageTemplate.Set, MessageTemplate: req.MessageTemplate.Value,
 			AudienceFilter: req.AudienceFilter,
 			SetScheduledAt: req.ScheduledAt.Set, ScheduledAt: req.scheduledAt,
 		})
-		return err
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, campaign)
 }
 
 func (s *Server) deleteCampaign(c echo.Context) error {
@@ -250,13 +226,9 @@ func (s *Server) deleteCampaign(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	err = s.asAdmin(c, func(ctx context.Context, q *db.Queries, m member) error {
+	return answerNoContent(c, s.asAdmin, func(ctx context.Context, q *db.Queries, m member) error {
 		return deleted(q.CampaignDelete(ctx, db.CampaignDeleteParams{TenantID: m.TenantID, ID: id}))
 	})
-	if err != nil {
-		return err
-	}
-	return noContent(c)
 }
 
 // campaignLaunched is the answer of a launch: the campaign and how many events this
@@ -271,19 +243,13 @@ func (s *Server) launchCampaign(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var result campaignLaunched
-	err = s.asAdmin(c, func(ctx context.Context, q *db.Queries, m member) error {
+	return answer(c, http.StatusOK, s.asAdmin, func(ctx context.Context, q *db.Queries, m member) (campaignLaunched, error) {
 		launched, err := q.CampaignLaunch(ctx, db.CampaignLaunchParams{TenantID: m.TenantID, ID: id})
 		if errors.Is(err, db.ErrNotFound) {
-			return whyNotLaunched(ctx, q, m.TenantID, id)
+			return campaignLaunched{}, whyNotLaunched(ctx, q, m.TenantID, id)
 		}
-		result = campaignLaunched{Campaign: launchedCampaign(launched), Queued: launched.QueuedCount}
-		return err
+		return campaignLaunched{Campaign: launchedCampaign(launched), Queued: launched.QueuedCount}, err
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, result)
 }
 
 // whyNotLaunched tells the two reasons CampaignLaunch returns no row apart: the campaign
@@ -316,25 +282,21 @@ func (s *Server) campaignStats(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	result := campaignEventCounts{CampaignID: id, Events: map[db.CampaignEventType]int64{}}
-	for _, eventType := range db.AllCampaignEventTypeValues() {
-		result.Events[eventType] = 0
-	}
-	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) error {
+	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (campaignEventCounts, error) {
 		// An unknown campaign has no events either; it is a 404, not zeros.
 		if _, err := q.CampaignGet(ctx, db.CampaignGetParams{TenantID: m.TenantID, ID: id}); err != nil {
-			return err
+			return campaignEventCounts{}, err
 		}
 		rows, err := q.CampaignStats(ctx, db.CampaignStatsParams{TenantID: m.TenantID, CampaignID: id})
+		result := campaignEventCounts{CampaignID: id, Events: map[db.CampaignEventType]int64{}}
+		for _, eventType := range db.AllCampaignEventTypeValues() {
+			result.Events[eventType] = 0
+		}
 		for _, row := range rows {
 			result.Events[row.EventType] = row.Events
 		}
-		return err
+		return result, err
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, result)
 }
 
 func (s *Server) listCampaignEvents(c echo.Context) error {
@@ -345,14 +307,13 @@ func (s *Server) listCampaignEvents(c echo.Context) error {
 	// The list name holds the campaign, so a cursor of one campaign's events is refused
 	// for another's.
 	listName := "campaign_events/" + id.String()
-	var result page[db.CampaignEvent]
-	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) error {
+	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (page[db.CampaignEvent], error) {
 		list, err := s.cursors.parseList(c, listName, m.TenantID)
 		if err != nil {
-			return err
+			return page[db.CampaignEvent]{}, err
 		}
 		if _, err := q.CampaignGet(ctx, db.CampaignGetParams{TenantID: m.TenantID, ID: id}); err != nil {
-			return err
+			return page[db.CampaignEvent]{}, err
 		}
 		rows, err := q.CampaignEventList(ctx, db.CampaignEventListParams{
 			TenantID:        m.TenantID,
@@ -361,13 +322,8 @@ func (s *Server) listCampaignEvents(c echo.Context) error {
 			AfterID:         list.afterID(),
 			RowLimit:        list.fetch(),
 		})
-		result = pageOf(rows, list.Limit, func(last db.CampaignEvent) string {
+		return pageOf(rows, list.Limit, func(last db.CampaignEvent) string {
 			return s.cursors.encode(listName, m.TenantID, timeKey{At: last.OccurredAt, ID: last.ID})
-		})
-		return err
+		}), err
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, result)
 }

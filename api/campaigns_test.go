@@ -12,23 +12,6 @@ import (
 	"github.com/google/uuid"
 )
 
-// campaignsPage is a list response of this area's tests (campaigns, knowledge,
-// settings).
-type campaignsPage[T any] struct {
-	Items      []T     `json:"items"`
-	NextCursor *string `json:"next_cursor"`
-}
-
-// campaignsExpectProblem fails the test unless the response is a problem with the
-// status naming the field; this area's tests share it.
-func campaignsExpectProblem(t *testing.T, res response, status int, field string) {
-	t.Helper()
-	res.expect(t, status)
-	if p := res.problem(t); p.Field != field || p.Detail == "" {
-		t.Fatalf("problem %+v, want one naming field %q", p, field)
-	}
-}
-
 type campaignsCampaign struct {
 	ID              string         `json:"id"`
 	Name            string         `json:"name"`
@@ -41,21 +24,13 @@ type campaignsCampaign struct {
 	CompletedAt     *string        `json:"completed_at"`
 }
 
-// campaignsCreate creates a campaign as the token's user and returns it.
-func campaignsCreate(t *testing.T, a *testAPI, token string, body map[string]any) campaignsCampaign {
-	t.Helper()
-	var c campaignsCampaign
-	a.do(request{method: "POST", path: "/api/v1/campaigns", token: token, body: body}).expect(t, http.StatusCreated).into(t, &c)
-	return c
-}
-
 func TestCampaignsCRUD(t *testing.T) {
 	t.Parallel()
 	a := newTestAPI(t)
 	tn := dbtest.SeedTenant(t, a.db, "clinica-a")
 	owner := a.token(tn.OwnerID)
 
-	created := campaignsCreate(t, a, owner, map[string]any{
+	created := postCreated[campaignsCampaign](t, a, owner, "/api/v1/campaigns", map[string]any{
 		"name": "Volta às aulas", "channel": "email", "status": "scheduled", "message_template": "Olá {{name}}",
 		"audience_filter": map[string]any{"tags": []string{"vip"}}, "scheduled_at": "2026-12-01T12:00:00-03:00",
 	})
@@ -68,7 +43,7 @@ func TestCampaignsCRUD(t *testing.T) {
 		t.Fatalf("audience_filter %v, want the vip tag", created.AudienceFilter)
 	}
 
-	defaults := campaignsCreate(t, a, owner, map[string]any{"name": "Só o nome"})
+	defaults := postCreated[campaignsCampaign](t, a, owner, "/api/v1/campaigns", map[string]any{"name": "Só o nome"})
 	if defaults.Channel != "whatsapp" || defaults.Status != "draft" || len(defaults.AudienceFilter) != 0 || defaults.ScheduledAt != nil {
 		t.Fatalf("defaults %+v, want whatsapp, draft, {}, no schedule", defaults)
 	}
@@ -108,30 +83,15 @@ func TestCampaignsList(t *testing.T) {
 	owner := a.token(tn.OwnerID)
 	var want []string // newest first
 	for _, name := range []string{"Primeira", "Segunda", "Terceira"} {
-		want = slices.Insert(want, 0, campaignsCreate(t, a, owner, map[string]any{"name": name}).ID)
+		want = slices.Insert(want, 0, postCreated[campaignsCampaign](t, a, owner, "/api/v1/campaigns", map[string]any{"name": name}).ID)
 	}
 	want = append(want, tn.CampaignID.String()) // the seeded campaign is the oldest
 
-	var ids []string
-	path := "/api/v1/campaigns?limit=2"
-	for pages := 0; ; pages++ {
-		var page campaignsPage[campaignsCampaign]
-		a.do(request{method: "GET", path: path, token: a.token(tn.AgentID)}).expect(t, http.StatusOK).into(t, &page)
-		for _, c := range page.Items {
-			ids = append(ids, c.ID)
-		}
-		if page.NextCursor == nil {
-			break
-		}
-		if pages > 3 {
-			t.Fatal("too many pages")
-		}
-		path = "/api/v1/campaigns?limit=2&cursor=" + *page.NextCursor
-	}
+	ids := listIDs(t, a, a.token(tn.AgentID), "/api/v1/campaigns?limit=2")
 	if !slices.Equal(ids, want) || slices.Contains(ids, other.CampaignID.String()) {
 		t.Fatalf("listed %v, want %v", ids, want)
 	}
-	campaignsExpectProblem(t, a.do(request{method: "GET", path: "/api/v1/campaigns?limit=0", token: owner}), http.StatusBadRequest, "limit")
+	a.do(request{method: "GET", path: "/api/v1/campaigns?limit=0", token: owner}).expectProblem(t, http.StatusBadRequest, "limit")
 }
 
 func TestCampaignsBadInput(t *testing.T) {
@@ -140,42 +100,28 @@ func TestCampaignsBadInput(t *testing.T) {
 	tn := dbtest.SeedTenant(t, a.db, "clinica-a")
 	owner := a.token(tn.OwnerID)
 	campaign := "/api/v1/campaigns/" + tn.CampaignID.String()
-	tests := []struct {
-		name, method, path string
-		body               map[string]any
-		field              string
-	}{
-		{"no name", "POST", "/api/v1/campaigns", map[string]any{"channel": "email"}, "name"},
-		{"blank name", "POST", "/api/v1/campaigns", map[string]any{"name": "  "}, "name"},
-		{"name too long", "POST", "/api/v1/campaigns", map[string]any{"name": strings.Repeat("n", 201)}, "name"},
-		{"unknown channel", "POST", "/api/v1/campaigns", map[string]any{"name": "x", "channel": "sms"}, "channel"},
-		{"created running", "POST", "/api/v1/campaigns", map[string]any{"name": "x", "status": "running"}, "status"},
-		{"created completed", "POST", "/api/v1/campaigns", map[string]any{"name": "x", "status": "completed"}, "status"},
-		{"filter not an object", "POST", "/api/v1/campaigns", map[string]any{"name": "x", "audience_filter": []string{"vip"}}, "audience_filter"},
-		{"tags not an array", "POST", "/api/v1/campaigns", map[string]any{"name": "x", "audience_filter": map[string]any{"tags": "vip"}}, "audience_filter"},
-		{"tags not strings", "POST", "/api/v1/campaigns", map[string]any{"name": "x", "audience_filter": map[string]any{"tags": []any{"vip", 1}}}, "audience_filter"},
-		{"tags null", "POST", "/api/v1/campaigns", map[string]any{"name": "x", "audience_filter": map[string]any{"tags": nil}}, "audience_filter"},
-		{"bad schedule", "POST", "/api/v1/campaigns", map[string]any{"name": "x", "scheduled_at": "amanhã"}, "scheduled_at"},
-		{"patch empty name", "PATCH", campaign, map[string]any{"name": ""}, "name"},
-		{"patch null name", "PATCH", campaign, map[string]any{"name": nil}, "name"},
-		{"patch running", "PATCH", campaign, map[string]any{"status": "running"}, "status"},
-		{"patch unknown status", "PATCH", campaign, map[string]any{"status": "paused"}, "status"},
-		{"patch channel", "PATCH", campaign, map[string]any{"channel": "email"}, "channel"},
-		{"patch tags not strings", "PATCH", campaign, map[string]any{"audience_filter": map[string]any{"tags": []int{1}}}, "audience_filter"},
-		{"patch bad schedule", "PATCH", campaign, map[string]any{"scheduled_at": "2026-13-01"}, "scheduled_at"},
-		{"malformed id", "GET", "/api/v1/campaigns/42", nil, "id"},
-		{"malformed id on launch", "POST", "/api/v1/campaigns/42/launch", nil, "id"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			var body any
-			if tt.body != nil {
-				body = tt.body
-			}
-			campaignsExpectProblem(t, a.do(request{method: tt.method, path: tt.path, token: owner, body: body}), http.StatusBadRequest, tt.field)
-		})
-	}
+	a.expectRefusals(t, owner, []refusal{
+		{"no name", "POST", "/api/v1/campaigns", map[string]any{"channel": "email"}, 400, "name"},
+		{"blank name", "POST", "/api/v1/campaigns", map[string]any{"name": "  "}, 400, "name"},
+		{"name too long", "POST", "/api/v1/campaigns", map[string]any{"name": strings.Repeat("n", 201)}, 400, "name"},
+		{"unknown channel", "POST", "/api/v1/campaigns", map[string]any{"name": "x", "channel": "sms"}, 400, "channel"},
+		{"created running", "POST", "/api/v1/campaigns", map[string]any{"name": "x", "status": "running"}, 400, "status"},
+		{"created completed", "POST", "/api/v1/campaigns", map[string]any{"name": "x", "status": "completed"}, 400, "status"},
+		{"filter not an object", "POST", "/api/v1/campaigns", map[string]any{"name": "x", "audience_filter": []string{"vip"}}, 400, "audience_filter"},
+		{"tags not an array", "POST", "/api/v1/campaigns", map[string]any{"name": "x", "audience_filter": map[string]any{"tags": "vip"}}, 400, "audience_filter"},
+		{"tags not strings", "POST", "/api/v1/campaigns", map[string]any{"name": "x", "audience_filter": map[string]any{"tags": []any{"vip", 1}}}, 400, "audience_filter"},
+		{"tags null", "POST", "/api/v1/campaigns", map[string]any{"name": "x", "audience_filter": map[string]any{"tags": nil}}, 400, "audience_filter"},
+		{"bad schedule", "POST", "/api/v1/campaigns", map[string]any{"name": "x", "scheduled_at": "amanhã"}, 400, "scheduled_at"},
+		{"patch empty name", "PATCH", campaign, map[string]any{"name": ""}, 400, "name"},
+		{"patch null name", "PATCH", campaign, map[string]any{"name": nil}, 400, "name"},
+		{"patch running", "PATCH", campaign, map[string]any{"status": "running"}, 400, "status"},
+		{"patch unknown status", "PATCH", campaign, map[string]any{"status": "paused"}, 400, "status"},
+		{"patch channel", "PATCH", campaign, map[string]any{"channel": "email"}, 400, "channel"},
+		{"patch tags not strings", "PATCH", campaign, map[string]any{"audience_filter": map[string]any{"tags": []int{1}}}, 400, "audience_filter"},
+		{"patch bad schedule", "PATCH", campaign, map[string]any{"scheduled_at": "2026-13-01"}, 400, "scheduled_at"},
+		{"malformed id", "GET", "/api/v1/campaigns/42", nil, 400, "id"},
+		{"malformed id on launch", "POST", "/api/v1/campaigns/42/launch", nil, 400, "id"},
+	}, tn.ID)
 }
 
 func TestCampaignsAgentReadsButCannotWrite(t *testing.T) {
@@ -188,15 +134,12 @@ func TestCampaignsAgentReadsButCannotWrite(t *testing.T) {
 	for _, path := range []string{"/api/v1/campaigns", campaign, campaign + "/stats", campaign + "/events"} {
 		a.do(request{method: "GET", path: path, token: agent}).expect(t, http.StatusOK)
 	}
-	for _, r := range []request{
-		{method: "POST", path: "/api/v1/campaigns", body: map[string]any{"name": "Do agente"}},
-		{method: "PATCH", path: campaign, body: map[string]any{"name": "Mudado"}},
-		{method: "DELETE", path: campaign},
-		{method: "POST", path: campaign + "/launch"},
-	} {
-		r.token = agent
-		a.do(r).expect(t, http.StatusForbidden)
-	}
+	a.expectRefusals(t, agent, []refusal{
+		{"create", "POST", "/api/v1/campaigns", map[string]any{"name": "Do agente"}, 403, ""},
+		{"change", "PATCH", campaign, map[string]any{"name": "Mudado"}, 403, ""},
+		{"delete", "DELETE", campaign, nil, 403, ""},
+		{"launch", "POST", campaign + "/launch", nil, 403, ""},
+	}, tn.ID)
 	var after campaignsCampaign
 	a.do(request{method: "GET", path: campaign, token: agent}).expect(t, http.StatusOK).into(t, &after)
 	if after.Name != "Promo" || after.Status != "draft" {
@@ -241,7 +184,7 @@ func TestCampaignsLaunch(t *testing.T) {
 		a.do(request{method: "POST", path: "/api/v1/contacts", token: owner, body: c}).expect(t, http.StatusCreated).into(t, &created)
 		contactIDs[c["name"].(string)] = created.ID
 	}
-	campaign := campaignsCreate(t, a, owner, map[string]any{"name": "VIP", "audience_filter": map[string]any{"tags": []string{"vip"}}})
+	campaign := postCreated[campaignsCampaign](t, a, owner, "/api/v1/campaigns", map[string]any{"name": "VIP", "audience_filter": map[string]any{"tags": []string{"vip"}}})
 	path := "/api/v1/campaigns/" + campaign.ID
 
 	var first, second struct {
@@ -276,22 +219,7 @@ func TestCampaignsLaunch(t *testing.T) {
 	}
 
 	// Events, one per page, oldest first.
-	var events []campaignsEvent
-	eventsPath := path + "/events?limit=1"
-	var lastCursor string
-	for pages := 0; ; pages++ {
-		var page campaignsPage[campaignsEvent]
-		a.do(request{method: "GET", path: eventsPath, token: owner}).expect(t, http.StatusOK).into(t, &page)
-		events = append(events, page.Items...)
-		if page.NextCursor == nil {
-			break
-		}
-		if pages > 3 {
-			t.Fatal("too many pages")
-		}
-		lastCursor = *page.NextCursor
-		eventsPath = path + "/events?limit=1&cursor=" + lastCursor
-	}
+	events := listAll[campaignsEvent](t, a, owner, path+"/events?limit=1")
 	queued := map[string]bool{}
 	for _, e := range events {
 		if e.CampaignID != campaign.ID {
@@ -311,8 +239,10 @@ func TestCampaignsLaunch(t *testing.T) {
 		t.Fatalf("events %+v, want Maria and Ana queued and one delivery", events)
 	}
 	// A cursor of this campaign's events is not one of another campaign's.
-	campaignsExpectProblem(t, a.do(request{method: "GET", token: owner,
-		path: "/api/v1/campaigns/" + tn.CampaignID.String() + "/events?cursor=" + lastCursor}), http.StatusBadRequest, "cursor")
+	var firstEvents listPage[campaignsEvent]
+	a.do(request{method: "GET", path: path + "/events?limit=1", token: owner}).expect(t, http.StatusOK).into(t, &firstEvents)
+	a.do(request{method: "GET", token: owner, path: "/api/v1/campaigns/" + tn.CampaignID.String() + "/events?cursor=" + *firstEvents.NextCursor}).
+		expectProblem(t, http.StatusBadRequest, "cursor")
 
 	// Finished campaigns cannot be launched; unknown and foreign ones are not found.
 	a.do(request{method: "PATCH", path: path, token: owner, body: map[string]any{"status": "completed"}}).expect(t, http.StatusOK)

@@ -87,11 +87,10 @@ func jsonObject(field string, raw json.RawMessage) (json.RawMessage, error) {
 }
 
 func (s *Server) listContacts(c echo.Context) error {
-	var result page[db.Contact]
-	err := s.asMember(c, func(ctx context.Context, q *db.Queries, m member) error {
+	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (page[db.Contact], error) {
 		list, err := s.cursors.parseList(c, "contacts", m.TenantID)
 		if err != nil {
-			return err
+			return page[db.Contact]{}, err
 		}
 		rows, err := q.ContactList(ctx, db.ContactListParams{
 			TenantID:        m.TenantID,
@@ -101,15 +100,10 @@ func (s *Server) listContacts(c echo.Context) error {
 			BeforeID:        list.afterID(),
 			RowLimit:        list.fetch(),
 		})
-		result = pageOf(rows, list.Limit, func(last db.Contact) string {
+		return pageOf(rows, list.Limit, func(last db.Contact) string {
 			return s.cursors.encode("contacts", m.TenantID, timeKey{At: last.CreatedAt, ID: last.ID})
-		})
-		return err
+		}), err
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, result)
 }
 
 func (s *Server) createContact(c echo.Context) error {
@@ -117,18 +111,12 @@ func (s *Server) createContact(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	var contact db.Contact
-	err := s.asMember(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
-		contact, err = q.ContactCreate(ctx, db.ContactCreateParams{
+	return answer(c, http.StatusCreated, s.asMember, func(ctx context.Context, q *db.Queries, m member) (db.Contact, error) {
+		return q.ContactCreate(ctx, db.ContactCreateParams{
 			TenantID: m.TenantID, Name: req.Name, Phone: req.Phone, Email: req.Email,
 			Tags: req.Tags, CustomFields: req.CustomFields,
 		})
-		return err
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, contact)
 }
 
 func (s *Server) getContact(c echo.Context) error {
@@ -136,15 +124,9 @@ func (s *Server) getContact(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var contact db.Contact
-	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
-		contact, err = q.ContactGet(ctx, db.ContactGetParams{TenantID: m.TenantID, ID: id})
-		return err
+	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (db.Contact, error) {
+		return q.ContactGet(ctx, db.ContactGetParams{TenantID: m.TenantID, ID: id})
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, contact)
 }
 
 func (s *Server) updateContact(c echo.Context) error {
@@ -159,21 +141,15 @@ func (s *Server) updateContact(c echo.Context) error {
 	if req.Name.Set && (req.Name.Value == nil || strings.TrimSpace(*req.Name.Value) == "") {
 		return fieldProblem("name", "name cannot be empty")
 	}
-	var contact db.Contact
-	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
-		contact, err = q.ContactUpdate(ctx, db.ContactUpdateParams{
+	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (db.Contact, error) {
+		return q.ContactUpdate(ctx, db.ContactUpdateParams{
 			TenantID: m.TenantID, ID: id,
 			SetName: req.Name.Set, Name: req.Name.Value,
 			SetPhone: req.Phone.Set, Phone: req.Phone.Value,
 			SetEmail: req.Email.Set, Email: req.Email.Value,
 			Tags: derefSlice(req.Tags), CustomFields: req.CustomFields,
 		})
-		return err
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, contact)
 }
 
 func (s *Server) deleteContact(c echo.Context) error {
@@ -181,21 +157,9 @@ func (s *Server) deleteContact(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) error {
+	return answerNoContent(c, s.asMember, func(ctx context.Context, q *db.Queries, m member) error {
 		return deleted(q.ContactDelete(ctx, db.ContactDeleteParams{TenantID: m.TenantID, ID: id}))
 	})
-	if err != nil {
-		return err
-	}
-	return noContent(c)
-}
-
-// deleted turns a delete's row count into ErrNotFound when nothing was deleted.
-func deleted(rows int64, err error) error {
-	if err == nil && rows == 0 {
-		return db.ErrNotFound
-	}
-	return err
 }
 
 // optionalQuery returns a query parameter, or nil when it is absent or empty.

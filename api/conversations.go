@@ -75,14 +75,6 @@ func (r *conversationUpdate) validate() (err error) {
 	return err
 }
 
-// notNull rejects null for a PATCH field that may be left out but not cleared.
-func notNull[T any](field string, o Optional[T]) error {
-	if o.Set && o.Value == nil {
-		return fieldProblem(field, "%s cannot be null", field)
-	}
-	return nil
-}
-
 // queryEnum parses an optional query parameter holding a value of a generated enum.
 func queryEnum[T interface {
 	~string
@@ -107,25 +99,19 @@ func (s *Server) listConversations(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var result page[db.Conversation]
-	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) error {
+	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (page[db.Conversation], error) {
 		list, err := s.cursors.parseList(c, "conversations", m.TenantID)
 		if err != nil {
-			return err
+			return page[db.Conversation]{}, err
 		}
 		rows, err := q.ConversationInbox(ctx, db.ConversationInboxParams{
 			TenantID: m.TenantID, Status: status, AssignedUserID: assignee,
 			BeforeLastMessageAt: list.afterAt(), BeforeID: list.afterID(), RowLimit: list.fetch(),
 		})
-		result = pageOf(rows, list.Limit, func(last db.Conversation) string {
+		return pageOf(rows, list.Limit, func(last db.Conversation) string {
 			return s.cursors.encode("conversations", m.TenantID, timeKey{At: last.LastMessageAt, ID: last.ID})
-		})
-		return err
+		}), err
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, result)
 }
 
 func (s *Server) createConversation(c echo.Context) error {
@@ -133,56 +119,45 @@ func (s *Server) createConversation(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	var conversation db.Conversation
-	err := s.asMember(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
-		conversation, err = q.ConversationCreate(ctx, db.ConversationCreateParams{
+	return answer(c, http.StatusCreated, s.asMember, func(ctx context.Context, q *db.Queries, m member) (db.Conversation, error) {
+		return q.ConversationCreate(ctx, db.ConversationCreateParams{
 			TenantID: m.TenantID, ContactID: req.contactID, Channel: *req.Channel, Status: *req.Status,
 			AssignedUserID: req.assignedUserID, AiEnabled: *req.AiEnabled,
 		})
-		return err
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, conversation)
 }
 
 func (s *Server) getConversation(c echo.Context) error {
-	return s.conversationByID(c, func(ctx context.Context, q *db.Queries, m member, id uuid.UUID) (db.Conversation, error) {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (db.Conversation, error) {
 		return q.ConversationGet(ctx, db.ConversationGetParams{TenantID: m.TenantID, ID: id})
 	})
 }
 
 func (s *Server) markConversationRead(c echo.Context) error {
-	return s.conversationByID(c, func(ctx context.Context, q *db.Queries, m member, id uuid.UUID) (db.Conversation, error) {
-		return q.ConversationMarkRead(ctx, db.ConversationMarkReadParams{TenantID: m.TenantID, ID: id})
-	})
-}
-
-// conversationByID answers with the conversation that fn reads or changes, given the
-// path's id.
-func (s *Server) conversationByID(c echo.Context, fn func(ctx context.Context, q *db.Queries, m member, id uuid.UUID) (db.Conversation, error)) error {
 	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
-	var conversation db.Conversation
-	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
-		conversation, err = fn(ctx, q, m, id)
-		return err
+	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (db.Conversation, error) {
+		return q.ConversationMarkRead(ctx, db.ConversationMarkReadParams{TenantID: m.TenantID, ID: id})
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, conversation)
 }
 
 func (s *Server) updateConversation(c echo.Context) error {
+	// A bad body is reported before a malformed id.
 	var req conversationUpdate
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	return s.conversationByID(c, func(ctx context.Context, q *db.Queries, m member, id uuid.UUID) (db.Conversation, error) {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (db.Conversation, error) {
 		return q.ConversationUpdate(ctx, db.ConversationUpdateParams{
 			TenantID: m.TenantID, ID: id, Status: req.Status.Value,
 			SetAssignedUserID: req.AssignedUserID.Set, AssignedUserID: req.assignedUserID,
@@ -196,11 +171,7 @@ func (s *Server) deleteConversation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) error {
+	return answerNoContent(c, s.asMember, func(ctx context.Context, q *db.Queries, m member) error {
 		return deleted(q.ConversationDelete(ctx, db.ConversationDeleteParams{TenantID: m.TenantID, ID: id}))
 	})
-	if err != nil {
-		return err
-	}
-	return noContent(c)
 }

@@ -64,32 +64,6 @@ type inboxMessage struct {
 	CreatedAt      time.Time `json:"created_at"`
 }
 
-// inboxPages follows a list's next_cursor from path (which has a query) to the end and
-// returns every item id in order.
-func inboxPages(t *testing.T, a *testAPI, token, path string) []string {
-	t.Helper()
-	var ids []string
-	next := path
-	for range 20 {
-		var page struct {
-			Items []struct {
-				ID string `json:"id"`
-			} `json:"items"`
-			NextCursor *string `json:"next_cursor"`
-		}
-		a.do(request{method: "GET", path: next, token: token}).expect(t, http.StatusOK).into(t, &page)
-		for _, item := range page.Items {
-			ids = append(ids, item.ID)
-		}
-		if page.NextCursor == nil {
-			return ids
-		}
-		next = path + "&cursor=" + url.QueryEscape(*page.NextCursor)
-	}
-	t.Fatalf("%s: more than 20 pages", path)
-	return nil
-}
-
 // inboxGet reads a conversation.
 func inboxGet(t *testing.T, a *testAPI, token, id string) inboxConversation {
 	t.Helper()
@@ -112,11 +86,8 @@ func TestConversations(t *testing.T) {
 	}
 
 	// Maria already has an open whatsapp conversation (the seeded one).
-	dup := a.do(request{method: "POST", path: "/api/v1/conversations", token: token,
-		body: map[string]any{"contact_id": tn.ContactID, "channel": "whatsapp"}}).expect(t, http.StatusConflict)
-	if p := dup.problem(t); p.Field != "contact_id" {
-		t.Errorf("second open conversation: problem names %q, want contact_id", p.Field)
-	}
+	a.do(request{method: "POST", path: "/api/v1/conversations", token: token,
+		body: map[string]any{"contact_id": tn.ContactID, "channel": "whatsapp"}}).expectProblem(t, http.StatusConflict, "contact_id")
 	instagram := create(map[string]any{"contact_id": tn.ContactID, "channel": "instagram", "assigned_user_id": tn.OwnerID, "ai_enabled": false})
 	if instagram.Status != "open" || instagram.AiEnabled || *instagram.AssignedUserID != tn.OwnerID.String() || *instagram.ContactID != tn.ContactID.String() || instagram.UnreadCount != 0 {
 		t.Fatalf("created %+v", instagram)
@@ -132,16 +103,16 @@ func TestConversations(t *testing.T) {
 		if _, err := a.db.Admin.Exec(context.Background(), "update conversations set last_message_at = now() - interval '1 hour' where tenant_id = $1 and id = $2", tn.ID, tn.ConversationID); err != nil {
 			t.Fatal(err)
 		}
-		if got, want := inboxPages(t, a, token, "/api/v1/conversations?limit=1"), []string{webchat.ID, instagram.ID, seeded}; !slices.Equal(got, want) {
+		if got, want := listIDs(t, a, token, "/api/v1/conversations?limit=1"), []string{webchat.ID, instagram.ID, seeded}; !slices.Equal(got, want) {
 			t.Errorf("inbox %v, want %v (newest activity first)", got, want)
 		}
-		if got := inboxPages(t, a, token, "/api/v1/conversations?status=pending"); !slices.Equal(got, []string{webchat.ID}) {
+		if got := listIDs(t, a, token, "/api/v1/conversations?status=pending"); !slices.Equal(got, []string{webchat.ID}) {
 			t.Errorf("pending: %v", got)
 		}
-		if got := inboxPages(t, a, token, "/api/v1/conversations?assigned_user_id="+tn.AgentID.String()); !slices.Equal(got, []string{seeded}) {
+		if got := listIDs(t, a, token, "/api/v1/conversations?assigned_user_id="+tn.AgentID.String()); !slices.Equal(got, []string{seeded}) {
 			t.Errorf("assigned to the agent: %v", got)
 		}
-		if got := inboxPages(t, a, token, "/api/v1/conversations?status=open&assigned_user_id="+tn.OwnerID.String()); !slices.Equal(got, []string{instagram.ID}) {
+		if got := listIDs(t, a, token, "/api/v1/conversations?status=open&assigned_user_id="+tn.OwnerID.String()); !slices.Equal(got, []string{instagram.ID}) {
 			t.Errorf("open and assigned to the owner: %v", got)
 		}
 	})
@@ -172,12 +143,7 @@ func TestConversations(t *testing.T) {
 	})
 
 	foreign := other.ConversationID.String()
-	tests := []struct {
-		name, method, path string
-		body               any
-		status             int
-		field              string
-	}{
+	a.expectRefusals(t, token, []refusal{
 		{"no channel", "POST", "/api/v1/conversations", map[string]any{"status": "open"}, 400, "channel"},
 		{"unknown channel", "POST", "/api/v1/conversations", map[string]any{"channel": "sms"}, 400, "channel"},
 		{"unknown status", "POST", "/api/v1/conversations", map[string]any{"channel": "email", "status": "archived"}, 400, "status"},
@@ -196,19 +162,7 @@ func TestConversations(t *testing.T) {
 		{"patch another tenant's conversation", "PATCH", "/api/v1/conversations/" + foreign, map[string]any{"status": "closed"}, 404, ""},
 		{"read another tenant's conversation", "POST", "/api/v1/conversations/" + foreign + "/read", nil, 404, ""},
 		{"delete another tenant's conversation", "DELETE", "/api/v1/conversations/" + foreign, nil, 404, ""},
-	}
-	before := a.tenantSnapshot(t, tn.ID)
-	otherBefore := a.tenantSnapshot(t, other.ID)
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			res := a.do(request{method: tt.method, path: tt.path, token: token, body: tt.body}).expect(t, tt.status)
-			if p := res.problem(t); p.Field != tt.field {
-				t.Errorf("problem %+v names %q, want %q", p, p.Field, tt.field)
-			}
-		})
-	}
-	expectSnapshot(t, "after the refused conversation requests", before, a.tenantSnapshot(t, tn.ID))
-	expectSnapshot(t, "after requests for another tenant's conversation", otherBefore, a.tenantSnapshot(t, other.ID))
+	}, tn.ID, other.ID)
 
 	// Deleting a conversation deletes its messages.
 	a.do(request{method: "DELETE", path: "/api/v1/conversations/" + seeded, token: token}).expect(t, http.StatusNoContent)
@@ -229,7 +183,7 @@ func TestConversationMessages(t *testing.T) {
 	if _, err := a.db.Admin.Exec(context.Background(), "update conversations set unread_count = 2 where tenant_id = $1 and id = $2", tn.ID, tn.ConversationID); err != nil {
 		t.Fatal(err)
 	}
-	seededIDs := inboxPages(t, a, token, messages+"?limit=50")
+	seededIDs := listIDs(t, a, token, messages+"?limit=50")
 	if len(seededIDs) != 2 {
 		t.Fatalf("seeded conversation lists %d messages, want 2", len(seededIDs))
 	}
@@ -255,7 +209,7 @@ func TestConversationMessages(t *testing.T) {
 	}
 
 	// Newest first, across pages.
-	if got, want := inboxPages(t, a, token, messages+"?limit=1"), append([]string{photo.ID, reply.ID}, seededIDs...); !slices.Equal(got, want) {
+	if got, want := listIDs(t, a, token, messages+"?limit=1"), append([]string{photo.ID, reply.ID}, seededIDs...); !slices.Equal(got, want) {
 		t.Errorf("messages %v, want %v", got, want)
 	}
 
@@ -267,21 +221,13 @@ func TestConversationMessages(t *testing.T) {
 		var otherConversation inboxConversation
 		a.do(request{method: "POST", path: "/api/v1/conversations", token: token, body: map[string]any{"channel": "webchat"}}).
 			expect(t, http.StatusCreated).into(t, &otherConversation)
-		res := a.do(request{method: "GET", path: "/api/v1/conversations/" + otherConversation.ID + "/messages?cursor=" + url.QueryEscape(*page.NextCursor), token: token}).
-			expect(t, http.StatusBadRequest)
-		if p := res.problem(t); p.Field != "cursor" {
-			t.Errorf("problem names %q, want cursor", p.Field)
-		}
+		a.do(request{method: "GET", path: "/api/v1/conversations/" + otherConversation.ID + "/messages?cursor=" + url.QueryEscape(*page.NextCursor), token: token}).
+			expectProblem(t, http.StatusBadRequest, "cursor")
 	})
 
 	foreign := "/api/v1/conversations/" + other.ConversationID.String() + "/messages"
 	unknown := "/api/v1/conversations/" + uuid.NewString() + "/messages"
-	tests := []struct {
-		name, method, path string
-		body               any
-		status             int
-		field              string
-	}{
+	a.expectRefusals(t, token, []refusal{
 		{"neither content nor media", "POST", messages, map[string]any{}, 400, "content"},
 		{"blank content", "POST", messages, map[string]any{"content": "  ", "media": nil}, 400, "content"},
 		{"media as text", "POST", messages, map[string]any{"content": "x", "media": "photo.jpg"}, 400, "media"},
@@ -291,17 +237,5 @@ func TestConversationMessages(t *testing.T) {
 		{"send to an unknown conversation", "POST", unknown, map[string]any{"content": "Olá"}, 404, ""},
 		{"list another tenant's conversation", "GET", foreign, nil, 404, ""},
 		{"send to another tenant's conversation", "POST", foreign, map[string]any{"content": "Olá"}, 404, ""},
-	}
-	before := a.tenantSnapshot(t, tn.ID)
-	otherBefore := a.tenantSnapshot(t, other.ID)
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			res := a.do(request{method: tt.method, path: tt.path, token: token, body: tt.body}).expect(t, tt.status)
-			if p := res.problem(t); p.Field != tt.field {
-				t.Errorf("problem %+v names %q, want %q", p, p.Field, tt.field)
-			}
-		})
-	}
-	expectSnapshot(t, "after the refused message requests", before, a.tenantSnapshot(t, tn.ID))
-	expectSnapshot(t, "after requests for another tenant's conversation", otherBefore, a.tenantSnapshot(t, other.ID))
+	}, tn.ID, other.ID)
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -146,4 +147,94 @@ func (r response) expect(t *testing.T, status int) response {
 		t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
 	}
 	return r
+}
+
+// postCreated POSTs the body to path as the token's user, expects 201 and returns the
+// decoded answer.
+func postCreated[T any](t *testing.T, a *testAPI, token, path string, body any) T {
+	t.Helper()
+	var created T
+	a.do(request{method: "POST", path: path, token: token, body: body}).expect(t, http.StatusCreated).into(t, &created)
+	return created
+}
+
+// expectProblem fails the test unless the response is a problem document with the
+// status, naming the field ("" for none) and with a detail; it returns the problem.
+func (r response) expectProblem(t *testing.T, status int, field string) api.Problem {
+	t.Helper()
+	r.expect(t, status)
+	if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Fatalf("content type %q, want application/problem+json: %s", ct, r.body)
+	}
+	p := r.problem(t)
+	if p.Status != status || p.Field != field || p.Detail == "" {
+		t.Fatalf("problem %+v, want status %d naming field %q, with a detail", p, status, field)
+	}
+	return p
+}
+
+// refusal is a request the API must refuse with the status and a problem naming the
+// field ("" for none).
+type refusal struct {
+	name, method, path string
+	body               any
+	status             int
+	field              string
+}
+
+// expectRefusals sends each refused request with the token, one subtest each, and
+// checks its problem; then that nothing of the tenants changed. The subtests run one
+// after the other, so that the snapshots bracket them all.
+func (a *testAPI) expectRefusals(t *testing.T, token string, refusals []refusal, tenants ...uuid.UUID) {
+	t.Helper()
+	before := make([]map[string]string, len(tenants))
+	for i, id := range tenants {
+		before[i] = a.tenantSnapshot(t, id)
+	}
+	for _, r := range refusals {
+		t.Run(r.name, func(t *testing.T) {
+			a.do(request{method: r.method, path: r.path, token: token, body: r.body}).expectProblem(t, r.status, r.field)
+		})
+	}
+	for i, id := range tenants {
+		expectSnapshot(t, "after the refused requests, tenant "+id.String(), before[i], a.tenantSnapshot(t, id))
+	}
+}
+
+// listPage is a list response.
+type listPage[T any] struct {
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+// listAll follows a list's next_cursor from path (which has a query) to the last page
+// and returns every item in order.
+func listAll[T any](t *testing.T, a *testAPI, token, path string) []T {
+	t.Helper()
+	var items []T
+	next := path
+	for range 20 {
+		var page listPage[T]
+		a.do(request{method: "GET", path: next, token: token}).expect(t, http.StatusOK).into(t, &page)
+		items = append(items, page.Items...)
+		if page.NextCursor == nil {
+			return items
+		}
+		next = path + "&cursor=" + url.QueryEscape(*page.NextCursor)
+	}
+	t.Fatalf("%s: more than 20 pages", path)
+	return nil
+}
+
+// listIDs is listAll keeping only the items' ids.
+func listIDs(t *testing.T, a *testAPI, token, path string) []string {
+	t.Helper()
+	type withID struct {
+		ID string `json:"id"`
+	}
+	var ids []string
+	for _, item := range listAll[withID](t, a, token, path) {
+		ids = append(ids, item.ID)
+	}
+	return ids
 }

@@ -46,7 +46,9 @@ func TestHosts(t *testing.T) {
 		if got := tenantsBrandingAt(t, a, "Clinica-A.ATENDE.test:8443"); got.ID != tenantA.ID.String() {
 			t.Fatalf("Clinica-A.ATENDE.test:8443 is %+v", got)
 		}
-		if me := hostsGetMeAt(t, a, "Clinica-A.ATENDE.test:8443", ownerA); me.Tenant == nil || me.Tenant.ID != tenantA.ID.String() {
+		var me tenantsMe
+		a.do(request{method: "GET", path: "/api/v1/me", host: "Clinica-A.ATENDE.test:8443", token: ownerA}).expect(t, http.StatusOK).into(t, &me)
+		if me.Tenant == nil || me.Tenant.ID != tenantA.ID.String() {
 			t.Fatalf("me at Clinica-A.ATENDE.test:8443: %+v", me)
 		}
 	})
@@ -55,20 +57,20 @@ func TestHosts(t *testing.T) {
 			if names := hostsContactNames(t, a, host, ownerB); len(names) != 2 {
 				t.Fatalf("tenant B's contacts at %s: %v", host, names)
 			}
-			tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/tenant", host: host}), http.StatusNotFound, "")
+			a.do(request{method: "GET", path: "/api/v1/tenant", host: host}).expectProblem(t, http.StatusNotFound, "")
 		}
 	})
 	t.Run("unknown subdomain", func(t *testing.T) {
-		tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/tenant", host: "nobody.atende.test"}), http.StatusNotFound, "")
-		tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/contacts", host: "nobody.atende.test", token: ownerA}), http.StatusNotFound, "")
-		tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/contacts", host: "a.b.atende.test", token: ownerA}), http.StatusNotFound, "")
+		a.do(request{method: "GET", path: "/api/v1/tenant", host: "nobody.atende.test"}).expectProblem(t, http.StatusNotFound, "")
+		a.do(request{method: "GET", path: "/api/v1/contacts", host: "nobody.atende.test", token: ownerA}).expectProblem(t, http.StatusNotFound, "")
+		a.do(request{method: "GET", path: "/api/v1/contacts", host: "a.b.atende.test", token: ownerA}).expectProblem(t, http.StatusNotFound, "")
 	})
 	t.Run("another tenant's host", func(t *testing.T) {
 		for _, path := range []string{"/api/v1/contacts", "/api/v1/me", "/api/v1/users"} {
-			tenantsProblem(t, a.do(request{method: "GET", path: path, host: "clinica-b.atende.test", token: ownerA}), http.StatusForbidden, "")
+			a.do(request{method: "GET", path: path, host: "clinica-b.atende.test", token: ownerA}).expectProblem(t, http.StatusForbidden, "")
 		}
-		tenantsProblem(t, a.do(request{method: "PATCH", path: "/api/v1/tenant", host: "clinica-b.atende.test", token: ownerA,
-			body: map[string]any{"name": "Hijacked"}}), http.StatusForbidden, "")
+		a.do(request{method: "PATCH", path: "/api/v1/tenant", host: "clinica-b.atende.test", token: ownerA,
+			body: map[string]any{"name": "Hijacked"}}).expectProblem(t, http.StatusForbidden, "")
 		if got := tenantsBrandingAt(t, a, "clinica-b.atende.test"); got.Name != "clinica-b" {
 			t.Fatalf("tenant B after A's attempt: %+v", got)
 		}
@@ -78,14 +80,14 @@ func TestHosts(t *testing.T) {
 	// the old host and a miss for the new one when the slug and domain change.
 	t.Run("a changed slug and domain take effect at once", func(t *testing.T) {
 		tenantsBrandingAt(t, a, "clinica-a.atende.test")
-		tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/tenant", host: "clinica-alfa.atende.test"}), http.StatusNotFound, "")
-		tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/tenant", host: "atendimento.clinica-a.com.br"}), http.StatusNotFound, "")
+		a.do(request{method: "GET", path: "/api/v1/tenant", host: "clinica-alfa.atende.test"}).expectProblem(t, http.StatusNotFound, "")
+		a.do(request{method: "GET", path: "/api/v1/tenant", host: "atendimento.clinica-a.com.br"}).expectProblem(t, http.StatusNotFound, "")
 
 		a.do(request{method: "PATCH", path: "/api/v1/tenant", host: "clinica-a.atende.test", token: ownerA,
 			body: map[string]any{"slug": "clinica-alfa", "custom_domain": "Atendimento.Clinica-A.com.br"}}).expect(t, http.StatusOK)
 
-		tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/tenant", host: "clinica-a.atende.test"}), http.StatusNotFound, "")
-		tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/contacts", host: "clinica-a.atende.test", token: ownerA}), http.StatusNotFound, "")
+		a.do(request{method: "GET", path: "/api/v1/tenant", host: "clinica-a.atende.test"}).expectProblem(t, http.StatusNotFound, "")
+		a.do(request{method: "GET", path: "/api/v1/contacts", host: "clinica-a.atende.test", token: ownerA}).expectProblem(t, http.StatusNotFound, "")
 		for _, host := range []string{"clinica-alfa.atende.test", "atendimento.clinica-a.com.br", "ATENDIMENTO.clinica-a.com.br:8443"} {
 			if got := tenantsBrandingAt(t, a, host); got.ID != tenantA.ID.String() || got.Slug != "clinica-alfa" {
 				t.Fatalf("%s is %+v", host, got)
@@ -93,19 +95,11 @@ func TestHosts(t *testing.T) {
 			if names := hostsContactNames(t, a, host, ownerA); len(names) != 3 {
 				t.Fatalf("contacts at %s: %v", host, names)
 			}
-			tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/contacts", host: host, token: ownerB}), http.StatusForbidden, "")
+			a.do(request{method: "GET", path: "/api/v1/contacts", host: host, token: ownerB}).expectProblem(t, http.StatusForbidden, "")
 		}
 
 		// Dropping the custom domain frees it at once too.
 		a.do(request{method: "PATCH", path: "/api/v1/tenant", token: ownerA, body: map[string]any{"custom_domain": nil}}).expect(t, http.StatusOK)
-		tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/tenant", host: "atendimento.clinica-a.com.br"}), http.StatusNotFound, "")
+		a.do(request{method: "GET", path: "/api/v1/tenant", host: "atendimento.clinica-a.com.br"}).expectProblem(t, http.StatusNotFound, "")
 	})
-}
-
-// hostsGetMeAt is GET /api/v1/me on the host.
-func hostsGetMeAt(t *testing.T, a *testAPI, host, token string) tenantsMe {
-	t.Helper()
-	var me tenantsMe
-	a.do(request{method: "GET", path: "/api/v1/me", host: host, token: token}).expect(t, http.StatusOK).into(t, &me)
-	return me
 }

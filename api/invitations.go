@@ -65,25 +65,19 @@ func (s *Server) listInvitations(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var result page[db.Invitation]
-	err = s.asAdmin(c, func(ctx context.Context, q *db.Queries, m member) error {
+	return answer(c, http.StatusOK, s.asAdmin, func(ctx context.Context, q *db.Queries, m member) (page[db.Invitation], error) {
 		list, err := s.cursors.parseList(c, "invitations", m.TenantID)
 		if err != nil {
-			return err
+			return page[db.Invitation]{}, err
 		}
 		rows, err := q.InvitationList(ctx, db.InvitationListParams{
 			TenantID: m.TenantID, IncludeClosed: includeClosed,
 			BeforeCreatedAt: list.afterAt(), BeforeID: list.afterID(), RowLimit: list.fetch(),
 		})
-		result = pageOf(rows, list.Limit, func(last db.Invitation) string {
+		return pageOf(rows, list.Limit, func(last db.Invitation) string {
 			return s.cursors.encode("invitations", m.TenantID, timeKey{At: last.CreatedAt, ID: last.ID})
-		})
-		return err
+		}), err
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, result)
 }
 
 func (s *Server) createInvitation(c echo.Context) error {
@@ -91,28 +85,21 @@ func (s *Server) createInvitation(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	var invitation db.Invitation
-	err := s.asAdmin(c, func(ctx context.Context, q *db.Queries, m member) error {
+	return answer(c, http.StatusCreated, s.asAdmin, func(ctx context.Context, q *db.Queries, m member) (db.Invitation, error) {
 		// An invitation is accepted by signing up; a member never signs up again.
 		switch _, err := q.UserGetByEmail(ctx, db.UserGetByEmailParams{TenantID: m.TenantID, Email: *req.Email}); {
 		case err == nil:
 			p := problem(http.StatusConflict, "%s is already a member of this tenant", *req.Email)
 			p.Field = "email"
-			return p
+			return db.Invitation{}, p
 		case !errors.Is(err, db.ErrNotFound):
-			return err
+			return db.Invitation{}, err
 		}
-		var err error
-		invitation, err = q.InvitationCreate(ctx, db.InvitationCreateParams{
+		return q.InvitationCreate(ctx, db.InvitationCreateParams{
 			TenantID: m.TenantID, Email: *req.Email, Role: *req.Role,
 			InvitedByUserID: &m.UserID, ExpiresAt: time.Now().Add(invitationLifetime),
 		})
-		return err
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, invitation)
 }
 
 func (s *Server) getInvitation(c echo.Context) error {
@@ -120,15 +107,9 @@ func (s *Server) getInvitation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var invitation db.Invitation
-	err = s.asAdmin(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
-		invitation, err = q.InvitationGet(ctx, db.InvitationGetParams{TenantID: m.TenantID, ID: id})
-		return err
+	return answer(c, http.StatusOK, s.asAdmin, func(ctx context.Context, q *db.Queries, m member) (db.Invitation, error) {
+		return q.InvitationGet(ctx, db.InvitationGetParams{TenantID: m.TenantID, ID: id})
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, invitation)
 }
 
 // revokeInvitation closes a pending invitation; an accepted or revoked one is gone as far
@@ -138,14 +119,10 @@ func (s *Server) revokeInvitation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	err = s.asAdmin(c, func(ctx context.Context, q *db.Queries, m member) error {
+	return answerNoContent(c, s.asAdmin, func(ctx context.Context, q *db.Queries, m member) error {
 		_, err := q.InvitationRevoke(ctx, db.InvitationRevokeParams{TenantID: m.TenantID, ID: id})
 		return err
 	})
-	if err != nil {
-		return err
-	}
-	return noContent(c)
 }
 
 // queryFlag parses an optional boolean query parameter; absent is false.

@@ -22,15 +22,10 @@ type invitationsInvitation struct {
 	RevokedAt       *time.Time `json:"revoked_at"`
 }
 
-type invitationsPage struct {
-	Items      []invitationsInvitation `json:"items"`
-	NextCursor *string                 `json:"next_cursor"`
-}
-
 // invitationsEmails lists the emails of the invitations on GET path.
 func invitationsEmails(t *testing.T, a *testAPI, token, path string) ([]string, *string) {
 	t.Helper()
-	var p invitationsPage
+	var p listPage[invitationsInvitation]
 	a.do(request{method: "GET", path: path, token: token}).expect(t, http.StatusOK).into(t, &p)
 	emails := make([]string, len(p.Items))
 	for i, inv := range p.Items {
@@ -64,27 +59,18 @@ func TestInvitations(t *testing.T) {
 		t.Fatalf("default role %q, want agent", agent.Role)
 	}
 
-	for name, tc := range map[string]struct {
-		token  string
-		body   any
-		status int
-		field  string
-	}{
-		"pending for the email":   {owner, map[string]any{"email": "NOVA.ADMIN@example.com", "role": "agent"}, http.StatusConflict, "email"},
-		"already a member":        {owner, map[string]any{"email": "Agent@Clinica-A.example"}, http.StatusConflict, "email"},
-		"owner role":              {owner, map[string]any{"email": "x@example.com", "role": "owner"}, http.StatusBadRequest, "role"},
-		"unknown role":            {owner, map[string]any{"email": "x@example.com", "role": "boss"}, http.StatusBadRequest, "role"},
-		"no email":                {owner, map[string]any{"role": "agent"}, http.StatusBadRequest, "email"},
-		"not an email":            {owner, map[string]any{"email": "not-an-email"}, http.StatusBadRequest, "email"},
-		"email with a name":       {owner, map[string]any{"email": "Ana <ana@example.com>"}, http.StatusBadRequest, "email"},
-		"email of the wrong type": {owner, map[string]any{"email": []string{"a@example.com"}}, http.StatusBadRequest, "email"},
-		"by an agent":             {a.token(tn.AgentID), map[string]any{"email": "x@example.com"}, http.StatusForbidden, ""},
-		"without a token":         {"", map[string]any{"email": "x@example.com"}, http.StatusUnauthorized, ""},
-	} {
-		t.Run(name, func(t *testing.T) {
-			tenantsProblem(t, invite(tc.token, tc.body), tc.status, tc.field)
-		})
-	}
+	a.expectRefusals(t, owner, []refusal{
+		{"pending for the email", "POST", "/api/v1/invitations", map[string]any{"email": "NOVA.ADMIN@example.com", "role": "agent"}, 409, "email"},
+		{"already a member", "POST", "/api/v1/invitations", map[string]any{"email": "Agent@Clinica-A.example"}, 409, "email"},
+		{"owner role", "POST", "/api/v1/invitations", map[string]any{"email": "x@example.com", "role": "owner"}, 400, "role"},
+		{"unknown role", "POST", "/api/v1/invitations", map[string]any{"email": "x@example.com", "role": "boss"}, 400, "role"},
+		{"no email", "POST", "/api/v1/invitations", map[string]any{"role": "agent"}, 400, "email"},
+		{"not an email", "POST", "/api/v1/invitations", map[string]any{"email": "not-an-email"}, 400, "email"},
+		{"email with a name", "POST", "/api/v1/invitations", map[string]any{"email": "Ana <ana@example.com>"}, 400, "email"},
+		{"email of the wrong type", "POST", "/api/v1/invitations", map[string]any{"email": []string{"a@example.com"}}, 400, "email"},
+	}, tn.ID, other.ID)
+	invite(a.token(tn.AgentID), map[string]any{"email": "x@example.com"}).expectProblem(t, http.StatusForbidden, "")
+	invite("", map[string]any{"email": "x@example.com"}).expectProblem(t, http.StatusUnauthorized, "")
 
 	// Pending invitations, newest first, two to a page: the two above, then the seeded one.
 	emails, next := invitationsEmails(t, a, owner, "/api/v1/invitations?limit=2")
@@ -107,7 +93,7 @@ func TestInvitations(t *testing.T) {
 	if got.RevokedAt == nil {
 		t.Fatalf("revoked invitation: %+v", got)
 	}
-	tenantsProblem(t, a.do(request{method: "DELETE", path: "/api/v1/invitations/" + admin.ID, token: owner}), http.StatusNotFound, "")
+	a.do(request{method: "DELETE", path: "/api/v1/invitations/" + admin.ID, token: owner}).expectProblem(t, http.StatusNotFound, "")
 	emails, _ = invitationsEmails(t, a, owner, "/api/v1/invitations")
 	if len(emails) != 2 || emails[0] != "nova.agente@example.com" {
 		t.Fatalf("pending after the revocation: %v", emails)
@@ -124,14 +110,14 @@ func TestInvitations(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, method := range []string{"GET", "DELETE"} {
-		tenantsProblem(t, a.do(request{method: method, path: "/api/v1/invitations/" + foreignID.String(), token: owner}), http.StatusNotFound, "")
-		tenantsProblem(t, a.do(request{method: method, path: "/api/v1/invitations/" + uuid.NewString(), token: owner}), http.StatusNotFound, "")
-		tenantsProblem(t, a.do(request{method: method, path: "/api/v1/invitations/nope", token: owner}), http.StatusBadRequest, "id")
-		tenantsProblem(t, a.do(request{method: method, path: "/api/v1/invitations/" + agent.ID, token: a.token(tn.AgentID)}), http.StatusForbidden, "")
+		a.do(request{method: method, path: "/api/v1/invitations/" + foreignID.String(), token: owner}).expectProblem(t, http.StatusNotFound, "")
+		a.do(request{method: method, path: "/api/v1/invitations/" + uuid.NewString(), token: owner}).expectProblem(t, http.StatusNotFound, "")
+		a.do(request{method: method, path: "/api/v1/invitations/nope", token: owner}).expectProblem(t, http.StatusBadRequest, "id")
+		a.do(request{method: method, path: "/api/v1/invitations/" + agent.ID, token: a.token(tn.AgentID)}).expectProblem(t, http.StatusForbidden, "")
 	}
-	tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/invitations", token: a.token(tn.AgentID)}), http.StatusForbidden, "")
-	tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/invitations?include_closed=maybe", token: owner}), http.StatusBadRequest, "include_closed")
-	tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/invitations?cursor=x.y", token: owner}), http.StatusBadRequest, "cursor")
+	a.do(request{method: "GET", path: "/api/v1/invitations", token: a.token(tn.AgentID)}).expectProblem(t, http.StatusForbidden, "")
+	a.do(request{method: "GET", path: "/api/v1/invitations?include_closed=maybe", token: owner}).expectProblem(t, http.StatusBadRequest, "include_closed")
+	a.do(request{method: "GET", path: "/api/v1/invitations?cursor=x.y", token: owner}).expectProblem(t, http.StatusBadRequest, "cursor")
 	var stillPending invitationsInvitation
 	a.do(request{method: "GET", path: "/api/v1/invitations/" + agent.ID, token: owner}).expect(t, http.StatusOK).into(t, &stillPending)
 	if stillPending.RevokedAt != nil {
@@ -161,5 +147,5 @@ func TestInvitationAccepted(t *testing.T) {
 	}
 	// As an admin they can now invite in turn; the accepted invitation is closed.
 	a.do(request{method: "POST", path: "/api/v1/invitations", token: a.token(userID), body: map[string]any{"email": "outro@example.com"}}).expect(t, http.StatusCreated)
-	tenantsProblem(t, a.do(request{method: "DELETE", path: "/api/v1/invitations/" + inv.ID, token: owner}), http.StatusNotFound, "")
+	a.do(request{method: "DELETE", path: "/api/v1/invitations/" + inv.ID, token: owner}).expectProblem(t, http.StatusNotFound, "")
 }

@@ -94,11 +94,10 @@ func (s *Server) listKnowledge(c echo.Context) error {
 	if query := strings.TrimSpace(c.QueryParam("q")); query != "" {
 		return s.searchKnowledge(c, query)
 	}
-	var result page[db.KnowledgeDocumentListRow]
-	err := s.asMember(c, func(ctx context.Context, q *db.Queries, m member) error {
+	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (page[db.KnowledgeDocumentListRow], error) {
 		list, err := s.cursors.parseList(c, "knowledge", m.TenantID)
 		if err != nil {
-			return err
+			return page[db.KnowledgeDocumentListRow]{}, err
 		}
 		rows, err := q.KnowledgeDocumentList(ctx, db.KnowledgeDocumentListParams{
 			TenantID:        m.TenantID,
@@ -106,15 +105,10 @@ func (s *Server) listKnowledge(c echo.Context) error {
 			BeforeID:        list.afterID(),
 			RowLimit:        list.fetch(),
 		})
-		result = pageOf(rows, list.Limit, func(last db.KnowledgeDocumentListRow) string {
+		return pageOf(rows, list.Limit, func(last db.KnowledgeDocumentListRow) string {
 			return s.cursors.encode("knowledge", m.TenantID, timeKey{At: last.CreatedAt, ID: last.ID})
-		})
-		return err
+		}), err
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, result)
 }
 
 func (s *Server) searchKnowledge(c echo.Context, query string) error {
@@ -125,17 +119,12 @@ func (s *Server) searchKnowledge(c echo.Context, query string) error {
 	if err != nil {
 		return err
 	}
-	var result page[db.KnowledgeDocumentSearchRow]
-	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
-		result.Items, err = q.KnowledgeDocumentSearch(ctx, db.KnowledgeDocumentSearchParams{
+	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (page[db.KnowledgeDocumentSearchRow], error) {
+		rows, err := q.KnowledgeDocumentSearch(ctx, db.KnowledgeDocumentSearchParams{
 			TenantID: m.TenantID, Query: query, RowLimit: int32(limit),
 		})
-		return err
+		return page[db.KnowledgeDocumentSearchRow]{Items: rows}, err
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, result)
 }
 
 func (s *Server) createKnowledge(c echo.Context) error {
@@ -143,17 +132,11 @@ func (s *Server) createKnowledge(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	var document db.KnowledgeDocumentCreateRow
-	err := s.asMember(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
-		document, err = q.KnowledgeDocumentCreate(ctx, db.KnowledgeDocumentCreateParams{
+	return answer(c, http.StatusCreated, s.asMember, func(ctx context.Context, q *db.Queries, m member) (db.KnowledgeDocumentCreateRow, error) {
+		return q.KnowledgeDocumentCreate(ctx, db.KnowledgeDocumentCreateParams{
 			TenantID: m.TenantID, Title: *req.Title, Content: *req.Content, SourceUrl: req.SourceURL, Tags: req.Tags,
 		})
-		return err
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, document)
 }
 
 func (s *Server) getKnowledge(c echo.Context) error {
@@ -161,15 +144,9 @@ func (s *Server) getKnowledge(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var document db.KnowledgeDocumentGetRow
-	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
-		document, err = q.KnowledgeDocumentGet(ctx, db.KnowledgeDocumentGetParams{TenantID: m.TenantID, ID: id})
-		return err
+	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (db.KnowledgeDocumentGetRow, error) {
+		return q.KnowledgeDocumentGet(ctx, db.KnowledgeDocumentGetParams{TenantID: m.TenantID, ID: id})
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, document)
 }
 
 func (s *Server) updateKnowledge(c echo.Context) error {
@@ -181,20 +158,14 @@ func (s *Server) updateKnowledge(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	var document db.KnowledgeDocumentUpdateRow
-	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
-		document, err = q.KnowledgeDocumentUpdate(ctx, db.KnowledgeDocumentUpdateParams{
+	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (db.KnowledgeDocumentUpdateRow, error) {
+		return q.KnowledgeDocumentUpdate(ctx, db.KnowledgeDocumentUpdateParams{
 			TenantID: m.TenantID, ID: id,
 			Title: req.Title.Value, Content: req.Content.Value,
 			SetSourceUrl: req.SourceURL.Set, SourceUrl: req.SourceURL.Value,
 			Tags: derefSlice(req.Tags),
 		})
-		return err
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, document)
 }
 
 func (s *Server) deleteKnowledge(c echo.Context) error {
@@ -202,11 +173,7 @@ func (s *Server) deleteKnowledge(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) error {
+	return answerNoContent(c, s.asMember, func(ctx context.Context, q *db.Queries, m member) error {
 		return deleted(q.KnowledgeDocumentDelete(ctx, db.KnowledgeDocumentDeleteParams{TenantID: m.TenantID, ID: id}))
 	})
-	if err != nil {
-		return err
-	}
-	return noContent(c)
 }

@@ -21,19 +21,11 @@ type knowledgeDocument struct {
 	Rank      *float64 `json:"rank"`
 }
 
-// knowledgeCreate creates a document as the token's user and returns it.
-func knowledgeCreate(t *testing.T, a *testAPI, token string, body map[string]any) knowledgeDocument {
-	t.Helper()
-	var d knowledgeDocument
-	a.do(request{method: "POST", path: "/api/v1/knowledge", token: token, body: body}).expect(t, http.StatusCreated).into(t, &d)
-	return d
-}
-
 // knowledgeSearch searches the token's tenant's documents and returns the titles found,
 // best first, failing the test for a hit without a rank or of another tenant.
 func knowledgeSearch(t *testing.T, a *testAPI, token, tenantID, query string) []string {
 	t.Helper()
-	var page campaignsPage[knowledgeDocument]
+	var page listPage[knowledgeDocument]
 	a.do(request{method: "GET", path: "/api/v1/knowledge?q=" + url.QueryEscape(query), token: token}).expect(t, http.StatusOK).into(t, &page)
 	if page.NextCursor != nil {
 		t.Errorf("search %q has a next_cursor", query)
@@ -58,9 +50,9 @@ func TestKnowledgeSearch(t *testing.T) {
 	tn := dbtest.SeedTenant(t, a.db, "clinica-a")
 	other := dbtest.SeedTenant(t, a.db, "clinica-b")
 	token := a.token(tn.AgentID)
-	knowledgeCreate(t, a, token, map[string]any{"title": "Implantes", "content": "Próteses fixas sobre implantes, com anestesia local."})
-	knowledgeCreate(t, a, token, map[string]any{"title": "Clareamento", "content": "Clareamento a laser em duas sessões."})
-	knowledgeCreate(t, a, a.token(other.OwnerID), map[string]any{"title": "Implantes na clínica B", "content": "Prótese da outra clínica."})
+	postCreated[knowledgeDocument](t, a, token, "/api/v1/knowledge", map[string]any{"title": "Implantes", "content": "Próteses fixas sobre implantes, com anestesia local."})
+	postCreated[knowledgeDocument](t, a, token, "/api/v1/knowledge", map[string]any{"title": "Clareamento", "content": "Clareamento a laser em duas sessões."})
+	postCreated[knowledgeDocument](t, a, a.token(other.OwnerID), "/api/v1/knowledge", map[string]any{"title": "Implantes na clínica B", "content": "Prótese da outra clínica."})
 
 	tests := []struct {
 		query string
@@ -84,17 +76,17 @@ func TestKnowledgeSearch(t *testing.T) {
 		}
 	}
 
-	var limited campaignsPage[knowledgeDocument]
+	var limited listPage[knowledgeDocument]
 	a.do(request{method: "GET", path: "/api/v1/knowledge?q=implante&limit=1", token: token}).expect(t, http.StatusOK).into(t, &limited)
 	if len(limited.Items) != 1 || limited.NextCursor != nil {
 		t.Fatalf("search with limit 1: %+v", limited)
 	}
-	var firstPage campaignsPage[knowledgeDocument]
+	var firstPage listPage[knowledgeDocument]
 	a.do(request{method: "GET", path: "/api/v1/knowledge?limit=1", token: token}).expect(t, http.StatusOK).into(t, &firstPage)
-	campaignsExpectProblem(t, a.do(request{method: "GET", path: "/api/v1/knowledge?q=implante&cursor=" + *firstPage.NextCursor, token: token}),
-		http.StatusBadRequest, "cursor")
-	campaignsExpectProblem(t, a.do(request{method: "GET", path: "/api/v1/knowledge?q=implante&limit=101", token: token}),
-		http.StatusBadRequest, "limit")
+	a.do(request{method: "GET", path: "/api/v1/knowledge?q=implante&cursor=" + *firstPage.NextCursor, token: token}).
+		expectProblem(t, http.StatusBadRequest, "cursor")
+	a.do(request{method: "GET", path: "/api/v1/knowledge?q=implante&limit=101", token: token}).
+		expectProblem(t, http.StatusBadRequest, "limit")
 }
 
 func TestKnowledgeList(t *testing.T) {
@@ -103,27 +95,15 @@ func TestKnowledgeList(t *testing.T) {
 	tn := dbtest.SeedTenant(t, a.db, "clinica-a")
 	dbtest.SeedTenant(t, a.db, "clinica-b")
 	token := a.token(tn.AgentID)
-	first := knowledgeCreate(t, a, token, map[string]any{"title": "Horários"})
-	second := knowledgeCreate(t, a, token, map[string]any{"title": "Convênios"})
+	first := postCreated[knowledgeDocument](t, a, token, "/api/v1/knowledge", map[string]any{"title": "Horários"})
+	second := postCreated[knowledgeDocument](t, a, token, "/api/v1/knowledge", map[string]any{"title": "Convênios"})
 
 	var titles []string
-	path := "/api/v1/knowledge?limit=2"
-	for pages := 0; ; pages++ {
-		var page campaignsPage[knowledgeDocument]
-		a.do(request{method: "GET", path: path, token: token}).expect(t, http.StatusOK).into(t, &page)
-		for _, d := range page.Items {
-			if d.Rank != nil {
-				t.Errorf("listed %q with a rank", d.Title)
-			}
-			titles = append(titles, d.Title)
+	for _, d := range listAll[knowledgeDocument](t, a, token, "/api/v1/knowledge?limit=2") {
+		if d.Rank != nil {
+			t.Errorf("listed %q with a rank", d.Title)
 		}
-		if page.NextCursor == nil {
-			break
-		}
-		if pages > 2 {
-			t.Fatal("too many pages")
-		}
-		path = "/api/v1/knowledge?limit=2&cursor=" + *page.NextCursor
+		titles = append(titles, d.Title)
 	}
 	if want := []string{second.Title, first.Title, "Implantes dentários"}; !slices.Equal(titles, want) {
 		t.Fatalf("listed %q, want %q (newest first, only this tenant's)", titles, want)
@@ -137,14 +117,14 @@ func TestKnowledgeCRUD(t *testing.T) {
 	other := dbtest.SeedTenant(t, a.db, "clinica-b")
 	token := a.token(tn.AgentID) // every member curates the knowledge base
 
-	created := knowledgeCreate(t, a, token, map[string]any{
+	created := postCreated[knowledgeDocument](t, a, token, "/api/v1/knowledge", map[string]any{
 		"title": "Pagamento", "content": "Pix ou cartão.", "source_url": "https://clinica.example/pagamento", "tags": []string{"financeiro"},
 	})
 	if created.Title != "Pagamento" || created.Content != "Pix ou cartão." || created.SourceURL == nil ||
 		*created.SourceURL != "https://clinica.example/pagamento" || !slices.Equal(created.Tags, []string{"financeiro"}) {
 		t.Fatalf("created %+v", created)
 	}
-	bare := knowledgeCreate(t, a, token, map[string]any{"title": "Só título"})
+	bare := postCreated[knowledgeDocument](t, a, token, "/api/v1/knowledge", map[string]any{"title": "Só título"})
 	if bare.Content != "" || bare.SourceURL != nil || bare.Tags == nil || len(bare.Tags) != 0 {
 		t.Fatalf("defaults %+v, want empty content and tags, no source", bare)
 	}
@@ -194,30 +174,16 @@ func TestKnowledgeBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	document := "/api/v1/knowledge/" + id
-	tests := []struct {
-		name, method, path string
-		body               map[string]any
-		field              string
-	}{
-		{"no title", "POST", "/api/v1/knowledge", map[string]any{"content": "x"}, "title"},
-		{"blank title", "POST", "/api/v1/knowledge", map[string]any{"title": ""}, "title"},
-		{"title too long", "POST", "/api/v1/knowledge", map[string]any{"title": strings.Repeat("t", 501)}, "title"},
-		{"relative source", "POST", "/api/v1/knowledge", map[string]any{"title": "x", "source_url": "/pagamento"}, "source_url"},
-		{"ftp source", "POST", "/api/v1/knowledge", map[string]any{"title": "x", "source_url": "ftp://clinica.example/a"}, "source_url"},
-		{"source too long", "POST", "/api/v1/knowledge", map[string]any{"title": "x", "source_url": "https://a.example/" + strings.Repeat("a", 2048)}, "source_url"},
-		{"tags not strings", "POST", "/api/v1/knowledge", map[string]any{"title": "x", "tags": []int{1}}, "tags"},
-		{"patch null title", "PATCH", document, map[string]any{"title": nil}, "title"},
-		{"patch bad source", "PATCH", document, map[string]any{"source_url": "not a url"}, "source_url"},
-		{"malformed id", "GET", "/api/v1/knowledge/abc", nil, "id"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			var body any
-			if tt.body != nil {
-				body = tt.body
-			}
-			campaignsExpectProblem(t, a.do(request{method: tt.method, path: tt.path, token: token, body: body}), http.StatusBadRequest, tt.field)
-		})
-	}
+	a.expectRefusals(t, token, []refusal{
+		{"no title", "POST", "/api/v1/knowledge", map[string]any{"content": "x"}, 400, "title"},
+		{"blank title", "POST", "/api/v1/knowledge", map[string]any{"title": ""}, 400, "title"},
+		{"title too long", "POST", "/api/v1/knowledge", map[string]any{"title": strings.Repeat("t", 501)}, 400, "title"},
+		{"relative source", "POST", "/api/v1/knowledge", map[string]any{"title": "x", "source_url": "/pagamento"}, 400, "source_url"},
+		{"ftp source", "POST", "/api/v1/knowledge", map[string]any{"title": "x", "source_url": "ftp://clinica.example/a"}, 400, "source_url"},
+		{"source too long", "POST", "/api/v1/knowledge", map[string]any{"title": "x", "source_url": "https://a.example/" + strings.Repeat("a", 2048)}, 400, "source_url"},
+		{"tags not strings", "POST", "/api/v1/knowledge", map[string]any{"title": "x", "tags": []int{1}}, 400, "tags"},
+		{"patch null title", "PATCH", document, map[string]any{"title": nil}, 400, "title"},
+		{"patch bad source", "PATCH", document, map[string]any{"source_url": "not a url"}, 400, "source_url"},
+		{"malformed id", "GET", "/api/v1/knowledge/abc", nil, 400, "id"},
+	}, tn.ID)
 }

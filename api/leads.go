@@ -122,24 +122,18 @@ func (m *money) UnmarshalJSON(b []byte) error {
 }
 
 func (s *Server) listLeads(c echo.Context) error {
-	var result page[db.LeadsPipeline]
-	err := s.asMember(c, func(ctx context.Context, q *db.Queries, m member) error {
+	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (page[db.LeadsPipeline], error) {
 		list, err := s.cursors.parseList(c, "leads", m.TenantID)
 		if err != nil {
-			return err
+			return page[db.LeadsPipeline]{}, err
 		}
 		rows, err := q.LeadList(ctx, db.LeadListParams{
 			TenantID: m.TenantID, BeforeCreatedAt: list.afterAt(), BeforeID: list.afterID(), RowLimit: list.fetch(),
 		})
-		result = pageOf(rows, list.Limit, func(last db.LeadsPipeline) string {
+		return pageOf(rows, list.Limit, func(last db.LeadsPipeline) string {
 			return s.cursors.encode("leads", m.TenantID, timeKey{At: last.CreatedAt, ID: last.ID})
-		})
-		return err
+		}), err
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, result)
 }
 
 func (s *Server) createLead(c echo.Context) error {
@@ -147,22 +141,16 @@ func (s *Server) createLead(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	var lead db.LeadsPipeline
-	err := s.asMember(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
+	return answer(c, http.StatusCreated, s.asMember, func(ctx context.Context, q *db.Queries, m member) (db.LeadsPipeline, error) {
 		// The lead takes the stage's next position: concurrent creates must not share it.
-		if err = q.LeadPipelineLock(ctx, m.TenantID); err != nil {
-			return err
+		if err := q.LeadPipelineLock(ctx, m.TenantID); err != nil {
+			return db.LeadsPipeline{}, err
 		}
-		lead, err = q.LeadCreate(ctx, db.LeadCreateParams{
+		return q.LeadCreate(ctx, db.LeadCreateParams{
 			TenantID: m.TenantID, ContactID: req.contactID, Stage: *req.Stage, Value: req.Value.Numeric,
 			OwnerUserID: req.ownerUserID, Notes: req.Notes,
 		})
-		return err
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, lead)
 }
 
 func (s *Server) getLead(c echo.Context) error {
@@ -170,15 +158,9 @@ func (s *Server) getLead(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var lead db.LeadsPipeline
-	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
-		lead, err = q.LeadGet(ctx, db.LeadGetParams{TenantID: m.TenantID, ID: id})
-		return err
+	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (db.LeadsPipeline, error) {
+		return q.LeadGet(ctx, db.LeadGetParams{TenantID: m.TenantID, ID: id})
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, lead)
 }
 
 func (s *Server) updateLead(c echo.Context) error {
@@ -190,21 +172,15 @@ func (s *Server) updateLead(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	var lead db.LeadsPipeline
-	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
-		lead, err = q.LeadUpdate(ctx, db.LeadUpdateParams{
+	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (db.LeadsPipeline, error) {
+		return q.LeadUpdate(ctx, db.LeadUpdateParams{
 			TenantID: m.TenantID, ID: id,
 			SetContactID: req.ContactID.Set, ContactID: req.contactID,
 			SetValue: req.Value.Set, Value: req.value(),
 			SetOwnerUserID: req.OwnerUserID.Set, OwnerUserID: req.ownerUserID,
 			SetNotes: req.Notes.Set, Notes: req.Notes.Value,
 		})
-		return err
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, lead)
 }
 
 func (s *Server) deleteLead(c echo.Context) error {
@@ -212,13 +188,9 @@ func (s *Server) deleteLead(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) error {
+	return answerNoContent(c, s.asMember, func(ctx context.Context, q *db.Queries, m member) error {
 		return deleted(q.LeadDelete(ctx, db.LeadDeleteParams{TenantID: m.TenantID, ID: id}))
 	})
-	if err != nil {
-		return err
-	}
-	return noContent(c)
 }
 
 func (s *Server) moveLead(c echo.Context) error {
@@ -230,19 +202,13 @@ func (s *Server) moveLead(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	var lead db.LeadsPipeline
-	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
+	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (db.LeadsPipeline, error) {
 		// Concurrent moves renumbering the same stages would otherwise interleave.
-		if err = q.LeadPipelineLock(ctx, m.TenantID); err != nil {
-			return err
+		if err := q.LeadPipelineLock(ctx, m.TenantID); err != nil {
+			return db.LeadsPipeline{}, err
 		}
-		lead, err = q.LeadMove(ctx, db.LeadMoveParams{TenantID: m.TenantID, ID: id, Stage: *req.Stage, Position: *req.Position})
-		return err
+		return q.LeadMove(ctx, db.LeadMoveParams{TenantID: m.TenantID, ID: id, Stage: *req.Stage, Position: *req.Position})
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, lead)
 }
 
 // pipelineBoard is the kanban: every stage in stage order, each with its total and its
@@ -268,15 +234,10 @@ func (s *Server) getPipeline(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var rows []db.LeadBoardRow
-	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
-		rows, err = q.LeadBoard(ctx, db.LeadBoardParams{TenantID: m.TenantID, PerStage: int32(perStage)})
-		return err
+	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (pipelineBoard, error) {
+		rows, err := q.LeadBoard(ctx, db.LeadBoardParams{TenantID: m.TenantID, PerStage: int32(perStage)})
+		return boardOf(rows), err
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, boardOf(rows))
 }
 
 // boardOf groups LeadBoard's rows, already in board order, by stage; stages without

@@ -157,35 +157,14 @@ func TestLeads(t *testing.T) {
 	})
 
 	t.Run("list pages", func(t *testing.T) {
-		var ids []string
-		path := "/api/v1/leads?limit=2"
-		for pages := 0; ; pages++ {
-			var page struct {
-				Items      []leadsLead `json:"items"`
-				NextCursor *string     `json:"next_cursor"`
-			}
-			a.do(request{method: "GET", path: path, token: token}).expect(t, http.StatusOK).into(t, &page)
-			for _, lead := range page.Items {
-				ids = append(ids, lead.ID)
-			}
-			if page.NextCursor == nil || pages > 5 {
-				break
-			}
-			path = "/api/v1/leads?limit=2&cursor=" + *page.NextCursor
-		}
 		want := []string{won[1].ID, won[0].ID, implant.ID, seeded} // newest first
-		if !slices.Equal(ids, want) {
+		if ids := listIDs(t, a, token, "/api/v1/leads?limit=2"); !slices.Equal(ids, want) {
 			t.Errorf("paged list %v, want %v", ids, want)
 		}
 	})
 
 	foreignLead := leadsSeeded(t, a, other.ID)
-	tests := []struct {
-		name, method, path string
-		body               any
-		status             int
-		field              string
-	}{
+	a.expectRefusals(t, token, []refusal{
 		{"unknown stage", "POST", "/api/v1/leads", map[string]any{"stage": "closed"}, 400, "stage"},
 		{"malformed contact id", "POST", "/api/v1/leads", map[string]any{"contact_id": "123"}, 400, "contact_id"},
 		{"negative value", "POST", "/api/v1/leads", map[string]any{"value": -1}, 400, "value"},
@@ -206,19 +185,7 @@ func TestLeads(t *testing.T) {
 		{"patch another tenant's lead", "PATCH", "/api/v1/leads/" + foreignLead, map[string]any{"notes": "x"}, 404, ""},
 		{"move another tenant's lead", "POST", "/api/v1/leads/" + foreignLead + "/move", map[string]any{"stage": "won", "position": 0}, 404, ""},
 		{"delete another tenant's lead", "DELETE", "/api/v1/leads/" + foreignLead, nil, 404, ""},
-	}
-	before := a.tenantSnapshot(t, tn.ID)
-	otherBefore := a.tenantSnapshot(t, other.ID)
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			res := a.do(request{method: tt.method, path: tt.path, token: token, body: tt.body}).expect(t, tt.status)
-			if p := res.problem(t); p.Field != tt.field {
-				t.Errorf("problem %+v names %q, want %q", p, p.Field, tt.field)
-			}
-		})
-	}
-	expectSnapshot(t, "after the refused lead requests", before, a.tenantSnapshot(t, tn.ID))
-	expectSnapshot(t, "after requests for another tenant's lead", otherBefore, a.tenantSnapshot(t, other.ID))
+	}, tn.ID, other.ID)
 
 	a.do(request{method: "DELETE", path: "/api/v1/leads/" + won[1].ID, token: token}).expect(t, http.StatusNoContent)
 	a.do(request{method: "GET", path: "/api/v1/leads/" + won[1].ID, token: token}).expect(t, http.StatusNotFound)

@@ -55,29 +55,23 @@ func (s *Server) listMessages(c echo.Context) error {
 	}
 	// A cursor belongs to one conversation's list.
 	listName := "messages:" + id.String()
-	var result page[db.Message]
-	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) error {
+	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (page[db.Message], error) {
 		list, err := s.cursors.parseList(c, listName, m.TenantID)
 		if err != nil {
-			return err
+			return page[db.Message]{}, err
 		}
 		// An unknown conversation is a 404, not an empty list.
 		if _, err := q.ConversationGet(ctx, db.ConversationGetParams{TenantID: m.TenantID, ID: id}); err != nil {
-			return err
+			return page[db.Message]{}, err
 		}
 		rows, err := q.MessageListByConversation(ctx, db.MessageListByConversationParams{
 			TenantID: m.TenantID, ConversationID: id,
 			BeforeCreatedAt: list.afterAt(), BeforeID: list.afterID(), RowLimit: list.fetch(),
 		})
-		result = pageOf(rows, list.Limit, func(last db.Message) string {
+		return pageOf(rows, list.Limit, func(last db.Message) string {
 			return s.cursors.encode(listName, m.TenantID, timeKey{At: last.CreatedAt, ID: last.ID})
-		})
-		return err
+		}), err
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, result)
 }
 
 // sendMessage queues the caller's reply for the provider; the same statement bumps the
@@ -91,16 +85,10 @@ func (s *Server) sendMessage(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	var message db.Message
-	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
-		message, err = q.MessageCreateOutbound(ctx, db.MessageCreateOutboundParams{
+	return answer(c, http.StatusCreated, s.asMember, func(ctx context.Context, q *db.Queries, m member) (db.Message, error) {
+		return q.MessageCreateOutbound(ctx, db.MessageCreateOutboundParams{
 			TenantID: m.TenantID, ConversationID: id, SenderType: db.SenderTypeUser, SenderUserID: &m.UserID,
 			Content: req.Content, Media: req.Media,
 		})
-		return err
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, message)
 }

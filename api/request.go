@@ -153,6 +153,14 @@ func (o *Optional[T]) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// notNull rejects null for a PATCH field that may be left out but not cleared.
+func notNull[T any](field string, o Optional[T]) error {
+	if o.Set && o.Value == nil {
+		return fieldProblem(field, "%s cannot be null", field)
+	}
+	return nil
+}
+
 // pathID parses the :id path parameter.
 func pathID(c echo.Context) (uuid.UUID, error) {
 	return parseUUID(c.Param("id"), "id")

@@ -1,10 +1,6 @@
 package api
 
-import (
-	"net/http"
-
-	"github.com/labstack/echo/v4"
-)
+import "github.com/labstack/echo/v4"
 
 // routes registers every route. The OpenAPI document must describe exactly these
 // (TestOpenAPIMatchesRoutes), and the isolation matrix probes every one that takes an id.
@@ -28,6 +24,3 @@ func (s *Server) routes(e *echo.Echo) {
 	s.knowledgeRoutes(v1)
 	s.settingRoutes(v1)
 }
-
-// noContent is the answer of a successful delete.
-func noContent(c echo.Context) error { return c.NoContent(http.StatusNoContent) }

@@ -56,27 +56,21 @@ func (s *Server) listSettings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var result page[db.SystemSetting]
-	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) error {
+	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (page[db.SystemSetting], error) {
 		var after settingPosition
 		hasCursor, err := s.cursors.decode(c, "settings", m.TenantID, &after)
 		if err != nil {
-			return err
+			return page[db.SystemSetting]{}, err
 		}
 		params := db.SystemSettingListParams{TenantID: m.TenantID, RowLimit: int32(limit) + 1}
 		if hasCursor {
 			params.AfterKey = &after.Key
 		}
 		rows, err := q.SystemSettingList(ctx, params)
-		result = pageOf(rows, limit, func(last db.SystemSetting) string {
+		return pageOf(rows, limit, func(last db.SystemSetting) string {
 			return s.cursors.encode("settings", m.TenantID, settingPosition{Key: last.Key})
-		})
-		return err
+		}), err
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, result)
 }
 
 func (s *Server) getSetting(c echo.Context) error {
@@ -84,15 +78,9 @@ func (s *Server) getSetting(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var setting db.SystemSetting
-	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
-		setting, err = q.SystemSettingGet(ctx, db.SystemSettingGetParams{TenantID: m.TenantID, Key: key})
-		return err
+	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (db.SystemSetting, error) {
+		return q.SystemSettingGet(ctx, db.SystemSettingGetParams{TenantID: m.TenantID, Key: key})
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, setting)
 }
 
 func (s *Server) putSetting(c echo.Context) error {
@@ -104,15 +92,9 @@ func (s *Server) putSetting(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	var setting db.SystemSetting
-	err = s.asAdmin(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
-		setting, err = q.SystemSettingUpsert(ctx, db.SystemSettingUpsertParams{TenantID: m.TenantID, Key: key, Value: req.value()})
-		return err
+	return answer(c, http.StatusOK, s.asAdmin, func(ctx context.Context, q *db.Queries, m member) (db.SystemSetting, error) {
+		return q.SystemSettingUpsert(ctx, db.SystemSettingUpsertParams{TenantID: m.TenantID, Key: key, Value: req.value()})
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, setting)
 }
 
 func (s *Server) deleteSetting(c echo.Context) error {
@@ -120,11 +102,7 @@ func (s *Server) deleteSetting(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	err = s.asAdmin(c, func(ctx context.Context, q *db.Queries, m member) error {
+	return answerNoContent(c, s.asAdmin, func(ctx context.Context, q *db.Queries, m member) error {
 		return deleted(q.SystemSettingDelete(ctx, db.SystemSettingDeleteParams{TenantID: m.TenantID, Key: key}))
 	})
-	if err != nil {
-		return err
-	}
-	return noContent(c)
 }

@@ -46,23 +46,11 @@ func TestSettings(t *testing.T) {
 
 	// Listed by key, two a page, as an agent; the other tenant's seeded setting is not.
 	var keys []string
-	path := "/api/v1/settings?limit=2"
-	for pages := 0; ; pages++ {
-		var page campaignsPage[settingsSetting]
-		a.do(request{method: "GET", path: path, token: agent}).expect(t, http.StatusOK).into(t, &page)
-		for _, s := range page.Items {
-			if s.TenantID != tn.ID.String() {
-				t.Errorf("listed %s of tenant %s", s.Key, s.TenantID)
-			}
-			keys = append(keys, s.Key)
+	for _, s := range listAll[settingsSetting](t, a, agent, "/api/v1/settings?limit=2") {
+		if s.TenantID != tn.ID.String() {
+			t.Errorf("listed %s of tenant %s", s.Key, s.TenantID)
 		}
-		if page.NextCursor == nil {
-			break
-		}
-		if pages > 2 {
-			t.Fatal("too many pages")
-		}
-		path = "/api/v1/settings?limit=2&cursor=" + *page.NextCursor
+		keys = append(keys, s.Key)
 	}
 	if want := []string{"a.limit", "branding_footer", "inbox.auto-assign", "inbox.greeting"}; !slices.Equal(keys, want) {
 		t.Fatalf("listed %q, want %q", keys, want)
@@ -94,17 +82,18 @@ func TestSettingsBadInput(t *testing.T) {
 	tn := dbtest.SeedTenant(t, a.db, "clinica-a")
 	owner := a.token(tn.OwnerID)
 
+	refusals := []refusal{
+		{"no value", "PUT", "/api/v1/settings/a", `{}`, 400, "value"},
+		{"key in the body", "PUT", "/api/v1/settings/a", `{"value": 1, "key": "b"}`, 400, "key"},
+		{"forged cursor", "GET", "/api/v1/settings?cursor=bogus", nil, 400, "cursor"},
+	}
 	for _, key := range []string{"Inbox", "_private", ".hidden", "inbox:greeting", "caf%C3%A9", strings.Repeat("k", 101)} {
 		for _, method := range []string{"GET", "PUT", "DELETE"} {
-			res := a.do(request{method: method, path: "/api/v1/settings/" + key, token: owner, body: `{"value": 1}`})
-			campaignsExpectProblem(t, res, http.StatusBadRequest, "key")
+			refusals = append(refusals, refusal{method + " " + key, method, "/api/v1/settings/" + key, `{"value": 1}`, 400, "key"})
 		}
 	}
+	a.expectRefusals(t, owner, refusals, tn.ID)
 	a.do(request{method: "PUT", path: "/api/v1/settings/" + strings.Repeat("k", 100), token: owner, body: `{"value": 1}`}).expect(t, http.StatusOK)
-
-	campaignsExpectProblem(t, a.do(request{method: "PUT", path: "/api/v1/settings/a", token: owner, body: `{}`}), http.StatusBadRequest, "value")
-	campaignsExpectProblem(t, a.do(request{method: "PUT", path: "/api/v1/settings/a", token: owner, body: `{"value": 1, "key": "b"}`}), http.StatusBadRequest, "key")
-	campaignsExpectProblem(t, a.do(request{method: "GET", path: "/api/v1/settings?cursor=bogus", token: owner}), http.StatusBadRequest, "cursor")
 }
 
 // settingsSameJSON reports whether two JSON texts hold the same value.

@@ -48,10 +48,10 @@ type tenantUpdate struct {
 }
 
 func (r *tenantUpdate) validate() error {
-	if err := rejectNull("name", r.Name); err != nil {
+	if err := notNull("name", r.Name); err != nil {
 		return err
 	}
-	if err := rejectNull("slug", r.Slug); err != nil {
+	if err := notNull("slug", r.Slug); err != nil {
 		return err
 	}
 	var err error
@@ -129,14 +129,6 @@ var (
 // reservedSlugs cannot name tenants: api.<base domain> is the bare API host, so a tenant
 // with that slug could never be reached.
 var reservedSlugs = map[string]bool{"api": true}
-
-// rejectNull rejects null for a PATCH field that cannot be cleared.
-func rejectNull[T any](field string, o Optional[T]) error {
-	if o.Set && o.Value == nil {
-		return fieldProblem(field, "%s cannot be null", field)
-	}
-	return nil
-}
 
 // tenantName trims a tenant's name and checks its length; nil stays nil.
 func tenantName(raw *string) (*string, error) {

@@ -19,19 +19,6 @@ type tenantsBranding struct {
 	Theme        map[string]any `json:"theme"`
 }
 
-// tenantsProblem fails the test unless the response is a problem with the status that
-// names the field ("" for none).
-func tenantsProblem(t *testing.T, r response, status int, field string) {
-	t.Helper()
-	r.expect(t, status)
-	if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
-		t.Fatalf("content type %q, want application/problem+json: %s", ct, r.body)
-	}
-	if p := r.problem(t); p.Status != status || p.Field != field {
-		t.Fatalf("problem %+v, want status %d naming field %q", p, status, field)
-	}
-}
-
 // tenantsBrandingAt is GET /api/v1/tenant on the host, without a token.
 func tenantsBrandingAt(t *testing.T, a *testAPI, host string) tenantsBranding {
 	t.Helper()
@@ -63,10 +50,10 @@ func TestTenantBrandingIsPublic(t *testing.T) {
 		t.Fatalf("branding by ?host=: %+v, want %+v", byParam, byHost)
 	}
 
-	tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/tenant"}), http.StatusNotFound, "")
-	tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/tenant?host=nobody.atende.test"}), http.StatusNotFound, "")
-	tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/tenant?host=not%20a%20host"}), http.StatusBadRequest, "host")
-	tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/tenant?host="}), http.StatusBadRequest, "host")
+	a.do(request{method: "GET", path: "/api/v1/tenant"}).expectProblem(t, http.StatusNotFound, "")
+	a.do(request{method: "GET", path: "/api/v1/tenant?host=nobody.atende.test"}).expectProblem(t, http.StatusNotFound, "")
+	a.do(request{method: "GET", path: "/api/v1/tenant?host=not%20a%20host"}).expectProblem(t, http.StatusBadRequest, "host")
+	a.do(request{method: "GET", path: "/api/v1/tenant?host="}).expectProblem(t, http.StatusBadRequest, "host")
 }
 
 func TestTenantUpdate(t *testing.T) {
@@ -107,42 +94,34 @@ func TestTenantUpdate(t *testing.T) {
 		t.Fatalf("admin rename: %+v", renamed)
 	}
 
-	tenantsProblem(t, patch(a.token(tn.AgentID), map[string]any{"name": "Agent's"}), http.StatusForbidden, "")
-	tenantsProblem(t, patch("", map[string]any{"name": "Anyone's"}), http.StatusUnauthorized, "")
+	patch(a.token(tn.AgentID), map[string]any{"name": "Agent's"}).expectProblem(t, http.StatusForbidden, "")
+	patch("", map[string]any{"name": "Anyone's"}).expectProblem(t, http.StatusUnauthorized, "")
 
 	patch(a.token(other.OwnerID), map[string]any{"custom_domain": "clinica-b.com"}).expect(t, http.StatusOK)
-	for name, tc := range map[string]struct {
-		body   any
-		status int
-		field  string
-	}{
-		"slug not a DNS label":      {map[string]any{"slug": "-clinica"}, http.StatusBadRequest, "slug"},
-		"slug too long":             {map[string]any{"slug": "a234567890123456789012345678901234567890123456789012345678901234"}, http.StatusBadRequest, "slug"},
-		"slug reserved":             {map[string]any{"slug": "api"}, http.StatusBadRequest, "slug"},
-		"slug null":                 {map[string]any{"slug": nil}, http.StatusBadRequest, "slug"},
-		"slug taken":                {map[string]any{"slug": "Clinica-B"}, http.StatusConflict, "slug"},
-		"domain under base":         {map[string]any{"custom_domain": "x.Atende.test"}, http.StatusBadRequest, "custom_domain"},
-		"domain is the base":        {map[string]any{"custom_domain": "atende.test"}, http.StatusBadRequest, "custom_domain"},
-		"domain with scheme":        {map[string]any{"custom_domain": "https://clinica.com"}, http.StatusBadRequest, "custom_domain"},
-		"domain with port":          {map[string]any{"custom_domain": "clinica.com:8443"}, http.StatusBadRequest, "custom_domain"},
-		"domain one label":          {map[string]any{"custom_domain": "clinica"}, http.StatusBadRequest, "custom_domain"},
-		"domain taken":              {map[string]any{"custom_domain": "CLINICA-B.com"}, http.StatusConflict, "custom_domain"},
-		"name null":                 {map[string]any{"name": nil}, http.StatusBadRequest, "name"},
-		"name blank":                {map[string]any{"name": "   "}, http.StatusBadRequest, "name"},
-		"name wrong type":           {map[string]any{"name": 7}, http.StatusBadRequest, "name"},
-		"theme not an object":       {map[string]any{"theme": []string{"blue"}}, http.StatusBadRequest, "theme"},
-		"logo not a web URL":        {map[string]any{"logo_url": "javascript:alert(1)"}, http.StatusBadRequest, "logo_url"},
-		"unknown field":             {map[string]any{"status": "suspended"}, http.StatusBadRequest, "status"},
-		"malformed JSON":            {`{"name": `, http.StatusBadRequest, ""},
-		"not an object":             {`["name"]`, http.StatusBadRequest, ""},
-		"custom domain wrong type":  {map[string]any{"custom_domain": true}, http.StatusBadRequest, "custom_domain"},
-		"logo_url too long":         {map[string]any{"logo_url": "https://x.example/" + string(make([]byte, 2048))}, http.StatusBadRequest, "logo_url"},
-		"theme wrong type (string)": {map[string]any{"theme": "blue"}, http.StatusBadRequest, "theme"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			tenantsProblem(t, patch(owner, tc.body), tc.status, tc.field)
-		})
-	}
+	a.expectRefusals(t, owner, []refusal{
+		{"slug not a DNS label", "PATCH", "/api/v1/tenant", map[string]any{"slug": "-clinica"}, 400, "slug"},
+		{"slug too long", "PATCH", "/api/v1/tenant", map[string]any{"slug": "a234567890123456789012345678901234567890123456789012345678901234"}, 400, "slug"},
+		{"slug reserved", "PATCH", "/api/v1/tenant", map[string]any{"slug": "api"}, 400, "slug"},
+		{"slug null", "PATCH", "/api/v1/tenant", map[string]any{"slug": nil}, 400, "slug"},
+		{"slug taken", "PATCH", "/api/v1/tenant", map[string]any{"slug": "Clinica-B"}, 409, "slug"},
+		{"domain under base", "PATCH", "/api/v1/tenant", map[string]any{"custom_domain": "x.Atende.test"}, 400, "custom_domain"},
+		{"domain is the base", "PATCH", "/api/v1/tenant", map[string]any{"custom_domain": "atende.test"}, 400, "custom_domain"},
+		{"domain with scheme", "PATCH", "/api/v1/tenant", map[string]any{"custom_domain": "https://clinica.com"}, 400, "custom_domain"},
+		{"domain with port", "PATCH", "/api/v1/tenant", map[string]any{"custom_domain": "clinica.com:8443"}, 400, "custom_domain"},
+		{"domain one label", "PATCH", "/api/v1/tenant", map[string]any{"custom_domain": "clinica"}, 400, "custom_domain"},
+		{"domain taken", "PATCH", "/api/v1/tenant", map[string]any{"custom_domain": "CLINICA-B.com"}, 409, "custom_domain"},
+		{"name null", "PATCH", "/api/v1/tenant", map[string]any{"name": nil}, 400, "name"},
+		{"name blank", "PATCH", "/api/v1/tenant", map[string]any{"name": "   "}, 400, "name"},
+		{"name wrong type", "PATCH", "/api/v1/tenant", map[string]any{"name": 7}, 400, "name"},
+		{"theme not an object", "PATCH", "/api/v1/tenant", map[string]any{"theme": []string{"blue"}}, 400, "theme"},
+		{"logo not a web URL", "PATCH", "/api/v1/tenant", map[string]any{"logo_url": "javascript:alert(1)"}, 400, "logo_url"},
+		{"unknown field", "PATCH", "/api/v1/tenant", map[string]any{"status": "suspended"}, 400, "status"},
+		{"malformed JSON", "PATCH", "/api/v1/tenant", `{"name": `, 400, ""},
+		{"not an object", "PATCH", "/api/v1/tenant", `["name"]`, 400, ""},
+		{"custom domain wrong type", "PATCH", "/api/v1/tenant", map[string]any{"custom_domain": true}, 400, "custom_domain"},
+		{"logo_url too long", "PATCH", "/api/v1/tenant", map[string]any{"logo_url": "https://x.example/" + string(make([]byte, 2048))}, 400, "logo_url"},
+		{"theme wrong type (string)", "PATCH", "/api/v1/tenant", map[string]any{"theme": "blue"}, 400, "theme"},
+	}, tn.ID, other.ID)
 
 	// Nothing above changed either tenant.
 	if got := tenantsBrandingAt(t, a, "clinica-a.atende.test"); got.Name != "Clínica Alfa" || got.Slug != "clinica-a" || got.CustomDomain != nil {
@@ -184,8 +163,8 @@ func TestSetup(t *testing.T) {
 		me.Email == nil || *me.Email != "dono@example.com" || me.FullName == nil || *me.FullName != "Dono" {
 		t.Fatalf("me before setup: %+v", me)
 	}
-	tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/contacts", token: token}), http.StatusForbidden, "")
-	tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/tenant", host: "clinica-nova.atende.test"}), http.StatusNotFound, "")
+	a.do(request{method: "GET", path: "/api/v1/contacts", token: token}).expectProblem(t, http.StatusForbidden, "")
+	a.do(request{method: "GET", path: "/api/v1/tenant", host: "clinica-nova.atende.test"}).expectProblem(t, http.StatusNotFound, "")
 
 	var created tenantsBranding
 	a.do(request{method: "POST", path: "/api/v1/setup", token: token, body: map[string]any{
@@ -227,8 +206,8 @@ func TestSetup(t *testing.T) {
 	}
 
 	second := a.do(request{method: "POST", path: "/api/v1/setup", token: token, body: map[string]any{"name": "Outra", "slug": "outra"}})
-	tenantsProblem(t, second, http.StatusConflict, "")
-	tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/tenant?host=outra.atende.test"}), http.StatusNotFound, "")
+	second.expectProblem(t, http.StatusConflict, "")
+	a.do(request{method: "GET", path: "/api/v1/tenant?host=outra.atende.test"}).expectProblem(t, http.StatusNotFound, "")
 
 	// The owner invites a colleague, who joins as an agent by signing up with that email.
 	var invitation struct {
@@ -268,31 +247,23 @@ func TestSetupRejects(t *testing.T) {
 	}
 	valid := map[string]any{"name": "Nova", "slug": "nova"}
 
-	tenantsProblem(t, setup("", "", valid), http.StatusUnauthorized, "")
-	tenantsProblem(t, setup("not-a-token", "", valid), http.StatusUnauthorized, "")
-	tenantsProblem(t, setup(token, "clinica-a.atende.test", valid), http.StatusForbidden, "")
-	tenantsProblem(t, setup(token, "nobody.atende.test", valid), http.StatusNotFound, "")
-	tenantsProblem(t, setup(a.token(tn.AgentID), "", valid), http.StatusConflict, "")
-	for name, tc := range map[string]struct {
-		body   any
-		status int
-		field  string
-	}{
-		"no name":           {map[string]any{"slug": "nova"}, http.StatusBadRequest, "name"},
-		"blank name":        {map[string]any{"name": " ", "slug": "nova"}, http.StatusBadRequest, "name"},
-		"no slug":           {map[string]any{"name": "Nova"}, http.StatusBadRequest, "slug"},
-		"bad slug":          {map[string]any{"name": "Nova", "slug": "nova clínica"}, http.StatusBadRequest, "slug"},
-		"slug taken":        {map[string]any{"name": "Nova", "slug": "clinica-a"}, http.StatusConflict, "slug"},
-		"domain under base": {map[string]any{"name": "Nova", "slug": "nova", "custom_domain": "nova.atende.test"}, http.StatusBadRequest, "custom_domain"},
-		"bad logo":          {map[string]any{"name": "Nova", "slug": "nova", "logo_url": "/logo.png"}, http.StatusBadRequest, "logo_url"},
-		"bad theme":         {map[string]any{"name": "Nova", "slug": "nova", "theme": 3}, http.StatusBadRequest, "theme"},
-		"unknown field":     {map[string]any{"name": "Nova", "slug": "nova", "role": "owner"}, http.StatusBadRequest, "role"},
-		"empty body":        {"", http.StatusBadRequest, ""},
-	} {
-		t.Run(name, func(t *testing.T) {
-			tenantsProblem(t, setup(token, "", tc.body), tc.status, tc.field)
-		})
-	}
+	setup("", "", valid).expectProblem(t, http.StatusUnauthorized, "")
+	setup("not-a-token", "", valid).expectProblem(t, http.StatusUnauthorized, "")
+	setup(token, "clinica-a.atende.test", valid).expectProblem(t, http.StatusForbidden, "")
+	setup(token, "nobody.atende.test", valid).expectProblem(t, http.StatusNotFound, "")
+	setup(a.token(tn.AgentID), "", valid).expectProblem(t, http.StatusConflict, "")
+	a.expectRefusals(t, token, []refusal{
+		{"no name", "POST", "/api/v1/setup", map[string]any{"slug": "nova"}, 400, "name"},
+		{"blank name", "POST", "/api/v1/setup", map[string]any{"name": " ", "slug": "nova"}, 400, "name"},
+		{"no slug", "POST", "/api/v1/setup", map[string]any{"name": "Nova"}, 400, "slug"},
+		{"bad slug", "POST", "/api/v1/setup", map[string]any{"name": "Nova", "slug": "nova clínica"}, 400, "slug"},
+		{"slug taken", "POST", "/api/v1/setup", map[string]any{"name": "Nova", "slug": "clinica-a"}, 409, "slug"},
+		{"domain under base", "POST", "/api/v1/setup", map[string]any{"name": "Nova", "slug": "nova", "custom_domain": "nova.atende.test"}, 400, "custom_domain"},
+		{"bad logo", "POST", "/api/v1/setup", map[string]any{"name": "Nova", "slug": "nova", "logo_url": "/logo.png"}, 400, "logo_url"},
+		{"bad theme", "POST", "/api/v1/setup", map[string]any{"name": "Nova", "slug": "nova", "theme": 3}, 400, "theme"},
+		{"unknown field", "POST", "/api/v1/setup", map[string]any{"name": "Nova", "slug": "nova", "role": "owner"}, 400, "role"},
+		{"empty body", "POST", "/api/v1/setup", "", 400, ""},
+	}, tn.ID)
 
 	// Nothing was half-written: the user still has no tenant and can set one up.
 	if me := tenantsGetMe(t, a, token); me.TenantID != nil || me.Role != nil {

@@ -122,24 +122,18 @@ func meOf(ctx context.Context, q *db.Queries, profile db.User) (meResponse, erro
 
 // listUsers lists the tenant's members, oldest first (the owner who set it up leads).
 func (s *Server) listUsers(c echo.Context) error {
-	var result page[db.User]
-	err := s.asMember(c, func(ctx context.Context, q *db.Queries, m member) error {
+	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (page[db.User], error) {
 		list, err := s.cursors.parseList(c, "users", m.TenantID)
 		if err != nil {
-			return err
+			return page[db.User]{}, err
 		}
 		rows, err := q.UserList(ctx, db.UserListParams{
 			TenantID: m.TenantID, AfterCreatedAt: list.afterAt(), AfterID: list.afterID(), RowLimit: list.fetch(),
 		})
-		result = pageOf(rows, list.Limit, func(last db.User) string {
+		return pageOf(rows, list.Limit, func(last db.User) string {
 			return s.cursors.encode("users", m.TenantID, timeKey{At: last.CreatedAt, ID: last.ID})
-		})
-		return err
+		}), err
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, result)
 }
 
 func (s *Server) getUser(c echo.Context) error {
@@ -147,15 +141,9 @@ func (s *Server) getUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var user db.User
-	err = s.asMember(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
-		user, err = q.UserGet(ctx, db.UserGetParams{TenantID: m.TenantID, ID: id})
-		return err
+	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (db.User, error) {
+		return q.UserGet(ctx, db.UserGetParams{TenantID: m.TenantID, ID: id})
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, user)
 }
 
 func (s *Server) updateUser(c echo.Context) error {
@@ -167,22 +155,15 @@ func (s *Server) updateUser(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	var user db.User
-	err = s.asAdmin(c, func(ctx context.Context, q *db.Queries, m member) error {
+	return answer(c, http.StatusOK, s.asAdmin, func(ctx context.Context, q *db.Queries, m member) (db.User, error) {
 		if err := checkManageable(ctx, q, m, id); err != nil {
-			return err
+			return db.User{}, err
 		}
 		if *req.Role == db.UserRoleOwner && m.Role != db.UserRoleOwner {
-			return errOwnersOnly()
+			return db.User{}, errOwnersOnly()
 		}
-		var err error
-		user, err = q.UserUpdateRole(ctx, db.UserUpdateRoleParams{TenantID: m.TenantID, ID: id, Role: *req.Role})
-		return err
+		return q.UserUpdateRole(ctx, db.UserUpdateRoleParams{TenantID: m.TenantID, ID: id, Role: *req.Role})
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, user)
 }
 
 // deleteUser removes a member from the tenant: their profile goes, and the rows that
@@ -192,16 +173,12 @@ func (s *Server) deleteUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	err = s.asAdmin(c, func(ctx context.Context, q *db.Queries, m member) error {
+	return answerNoContent(c, s.asAdmin, func(ctx context.Context, q *db.Queries, m member) error {
 		if err := checkManageable(ctx, q, m, id); err != nil {
 			return err
 		}
 		return deleted(q.UserDelete(ctx, db.UserDeleteParams{TenantID: m.TenantID, ID: id}))
 	})
-	if err != nil {
-		return err
-	}
-	return noContent(c)
 }
 
 func errOwnersOnly() error {

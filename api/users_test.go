@@ -60,23 +60,16 @@ func TestMe(t *testing.T) {
 		t.Fatalf("after clearing the name: %+v", updated)
 	}
 
-	for name, tc := range map[string]struct {
-		body  any
-		field string
-	}{
-		"blank name":         {map[string]any{"full_name": "  "}, "full_name"},
-		"name too long":      {map[string]any{"full_name": string(make([]rune, 201))}, "full_name"},
-		"avatar not web":     {map[string]any{"avatar_url": "data:image/png;base64,AAAA"}, "avatar_url"},
-		"avatar wrong type":  {map[string]any{"avatar_url": 1}, "avatar_url"},
-		"role is not theirs": {map[string]any{"role": "owner"}, "role"},
-		"email is not here":  {map[string]any{"email": "x@example.com"}, "email"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			tenantsProblem(t, patch(tc.body), http.StatusBadRequest, tc.field)
-		})
-	}
-	tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/me"}), http.StatusUnauthorized, "")
-	tenantsProblem(t, a.do(request{method: "PATCH", path: "/api/v1/me", body: map[string]any{"full_name": "X"}}), http.StatusUnauthorized, "")
+	a.expectRefusals(t, token, []refusal{
+		{"blank name", "PATCH", "/api/v1/me", map[string]any{"full_name": "  "}, 400, "full_name"},
+		{"name too long", "PATCH", "/api/v1/me", map[string]any{"full_name": string(make([]rune, 201))}, 400, "full_name"},
+		{"avatar not web", "PATCH", "/api/v1/me", map[string]any{"avatar_url": "data:image/png;base64,AAAA"}, 400, "avatar_url"},
+		{"avatar wrong type", "PATCH", "/api/v1/me", map[string]any{"avatar_url": 1}, 400, "avatar_url"},
+		{"role is not theirs", "PATCH", "/api/v1/me", map[string]any{"role": "owner"}, 400, "role"},
+		{"email is not here", "PATCH", "/api/v1/me", map[string]any{"email": "x@example.com"}, 400, "email"},
+	}, tn.ID)
+	a.do(request{method: "GET", path: "/api/v1/me"}).expectProblem(t, http.StatusUnauthorized, "")
+	a.do(request{method: "PATCH", path: "/api/v1/me", body: map[string]any{"full_name": "X"}}).expectProblem(t, http.StatusUnauthorized, "")
 	if me := tenantsGetMe(t, a, token); me.FullName != nil || me.Role == nil || *me.Role != "owner" {
 		t.Fatalf("after the refused patches: %+v", me)
 	}
@@ -90,11 +83,7 @@ func TestUsersList(t *testing.T) {
 	adminID := tenantsMember(t, a, tn, "admin@clinica-a.example", "admin")
 	token := a.token(tn.AgentID) // any member sees the team
 
-	type listPage struct {
-		Items      []usersMember `json:"items"`
-		NextCursor *string       `json:"next_cursor"`
-	}
-	var first, second listPage
+	var first, second listPage[usersMember]
 	a.do(request{method: "GET", path: "/api/v1/users?limit=2", token: token}).expect(t, http.StatusOK).into(t, &first)
 	if len(first.Items) != 2 || first.NextCursor == nil {
 		t.Fatalf("first page: %+v", first)
@@ -120,12 +109,14 @@ func TestUsersList(t *testing.T) {
 	if agent.Email == nil || *agent.Email != "agent@clinica-a.example" || agent.Role == nil || *agent.Role != "agent" {
 		t.Fatalf("agent: %+v", agent)
 	}
-	tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/users/" + other.AgentID.String(), token: token}), http.StatusNotFound, "")
-	tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/users/" + uuid.NewString(), token: token}), http.StatusNotFound, "")
-	tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/users/42", token: token}), http.StatusBadRequest, "id")
-	tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/users?limit=0", token: token}), http.StatusBadRequest, "limit")
-	tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/users?cursor=nonsense", token: token}), http.StatusBadRequest, "cursor")
-	tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/users"}), http.StatusUnauthorized, "")
+	a.expectRefusals(t, token, []refusal{
+		{"another tenant's member", "GET", "/api/v1/users/" + other.AgentID.String(), nil, 404, ""},
+		{"unknown member", "GET", "/api/v1/users/" + uuid.NewString(), nil, 404, ""},
+		{"malformed id", "GET", "/api/v1/users/42", nil, 400, "id"},
+		{"limit out of range", "GET", "/api/v1/users?limit=0", nil, 400, "limit"},
+		{"forged cursor", "GET", "/api/v1/users?cursor=nonsense", nil, 400, "cursor"},
+	})
+	a.do(request{method: "GET", path: "/api/v1/users"}).expectProblem(t, http.StatusUnauthorized, "")
 }
 
 func TestUserRoles(t *testing.T) {
@@ -168,7 +159,7 @@ func TestUserRoles(t *testing.T) {
 		"no token":                        {"", tn.AgentID, role("admin"), http.StatusUnauthorized, ""},
 	} {
 		t.Run(name, func(t *testing.T) {
-			tenantsProblem(t, setRole(tc.token, tc.id, tc.body), tc.status, tc.field)
+			setRole(tc.token, tc.id, tc.body).expectProblem(t, tc.status, tc.field)
 		})
 	}
 	if got := usersRoleOf(t, a, tn, tn.AgentID); got != "agent" {
@@ -203,16 +194,18 @@ func TestUserDelete(t *testing.T) {
 		return a.do(request{method: "DELETE", path: "/api/v1/users/" + id.String(), token: token})
 	}
 
-	tenantsProblem(t, remove(agent, adminID), http.StatusForbidden, "")
-	tenantsProblem(t, remove(admin, tn.OwnerID), http.StatusForbidden, "")
-	tenantsProblem(t, remove(admin, adminID), http.StatusForbidden, "")
-	tenantsProblem(t, remove(admin, other.AgentID), http.StatusNotFound, "")
-	tenantsProblem(t, remove(admin, uuid.New()), http.StatusNotFound, "")
-	tenantsProblem(t, a.do(request{method: "DELETE", path: "/api/v1/users/x", token: admin}), http.StatusBadRequest, "id")
+	remove(agent, adminID).expectProblem(t, http.StatusForbidden, "")
+	a.expectRefusals(t, admin, []refusal{
+		{"the owner", "DELETE", "/api/v1/users/" + tn.OwnerID.String(), nil, 403, ""},
+		{"themselves", "DELETE", "/api/v1/users/" + adminID.String(), nil, 403, ""},
+		{"another tenant's member", "DELETE", "/api/v1/users/" + other.AgentID.String(), nil, 404, ""},
+		{"unknown member", "DELETE", "/api/v1/users/" + uuid.NewString(), nil, 404, ""},
+		{"malformed id", "DELETE", "/api/v1/users/x", nil, 400, "id"},
+	}, tn.ID, other.ID)
 
 	remove(admin, tn.AgentID).expect(t, http.StatusNoContent)
-	tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/users/" + tn.AgentID.String(), token: admin}), http.StatusNotFound, "")
-	tenantsProblem(t, remove(admin, tn.AgentID), http.StatusNotFound, "")
+	a.do(request{method: "GET", path: "/api/v1/users/" + tn.AgentID.String(), token: admin}).expectProblem(t, http.StatusNotFound, "")
+	remove(admin, tn.AgentID).expectProblem(t, http.StatusNotFound, "")
 	// The removed agent keeps a tenantless profile and reaches nothing of the tenant.
 	var me struct {
 		TenantID *uuid.UUID `json:"tenant_id"`
@@ -222,7 +215,7 @@ func TestUserDelete(t *testing.T) {
 	if me.TenantID != nil || me.Email != "agent@clinica-a.example" {
 		t.Fatalf("removed agent's profile: %+v, want no tenant", me)
 	}
-	tenantsProblem(t, a.do(request{method: "GET", path: "/api/v1/contacts", token: agent}), http.StatusForbidden, "")
+	a.do(request{method: "GET", path: "/api/v1/contacts", token: agent}).expectProblem(t, http.StatusForbidden, "")
 	// What the agent was assigned stays, unassigned.
 	var assigned *uuid.UUID
 	if err := a.db.Admin.QueryRow(context.Background(), `select assigned_user_id from conversations where tenant_id = $1 and id = $2`,
