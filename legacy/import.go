@@ -59,7 +59,14 @@ func Import(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Report, err
 	if opts.ProgressEvery <= 0 {
 		opts.ProgressEvery = 100_000
 	}
-	data, err := readFile(ctx, opts.File)
+	file, err := openFile(ctx, opts.File)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	predicted := startPrediction(ctx, file, opts.LegacyTimezone)
+	defer predicted.stop()
+	data, err := file.read(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -79,6 +86,11 @@ func Import(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Report, err
 	// Rolls back a dry run and any failure, also after ctx was cancelled.
 	defer tx.Rollback(context.WithoutCancel(ctx))
 
+	// A crash before the commit loses only the import, which can be run again: the
+	// commit need not wait for the WAL flush.
+	if _, err := tx.Exec(ctx, "set local synchronous_commit = off"); err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
 	if err := lockTenant(ctx, tx, opts.TenantSlug); err != nil {
 		return nil, err
 	}
@@ -94,11 +106,11 @@ func Import(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Report, err
 		return nil, err
 	}
 
-	pl := newPlan(data, env, opts.File)
-	report := pl.report
+	p := newPlan(data, env, opts.File)
+	report := p.out.report
 	report.TenantID, report.TenantSlug, report.DryRun = tenantID, opts.TenantSlug, opts.DryRun
 	l := &loader{tx: tx, tenantID: tenantID, progress: opts.Progress, every: opts.ProgressEvery}
-	err = l.load(ctx, pl)
+	err = l.load(ctx, p, file, predicted)
 	report.finish()
 	if err != nil {
 		return report, err

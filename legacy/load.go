@@ -44,9 +44,16 @@ type stagedTable struct {
 	columns []string
 	count   int
 	row     func(i int) []any
+	// source, when set, streams the rows instead of count and row.
+	source func(ctx context.Context) pgx.CopyFromSource
+	// copied, when set, runs once the rows are copied, with the table they are in
+	// (target, or the staging table before its insert).
+	copied func(ctx context.Context, table string) error
 	// insert moves the staged rows ($1 is the tenant id) into target; it defaults to
 	// skipping rows whose (tenant_id, id) is already there.
 	insert string
+	// returnIDs asks copyIn for the ids of the rows it inserted.
+	returnIDs bool
 }
 
 func (st stagedTable) stage() string { return "import_" + strings.ReplaceAll(st.target, ".", "_") }
@@ -70,38 +77,59 @@ type loader struct {
 
 // copyIn loads st. A table the tenant has no rows in yet (a first import) is copied
 // straight into place: nothing there can conflict, and the server inserts while rows
-// stream in. Otherwise the rows go through a staging table and st's insert.
-func (l *loader) copyIn(ctx context.Context, st stagedTable) error {
+// stream in (direct). Otherwise the rows go through a staging table and st's insert;
+// with st.returnIDs, inserted are the ids of the rows it inserted.
+func (l *loader) copyIn(ctx context.Context, st stagedTable) (direct bool, inserted []uuid.UUID, err error) {
 	if st.insert == "" {
-		var empty bool
 		query := fmt.Sprintf("select not exists (select from %s where tenant_id = $1)", st.target)
-		if err := l.tx.QueryRow(ctx, query, l.tenantID).Scan(&empty); err != nil {
-			return fmt.Errorf("look into %s: %w", st.target, err)
+		if err := l.tx.QueryRow(ctx, query, l.tenantID).Scan(&direct); err != nil {
+			return false, nil, fmt.Errorf("look into %s: %w", st.target, err)
 		}
-		if empty {
+		if direct {
 			if _, err := l.tx.CopyFrom(ctx, pgx.Identifier(strings.Split(st.target, ".")), st.columns, l.source(ctx, st)); err != nil {
-				return fmt.Errorf("copy %s: %w", st.target, err)
+				return false, nil, fmt.Errorf("copy %s: %w", st.target, err)
 			}
-			return nil
+			if st.copied != nil {
+				return true, nil, st.copied(ctx, st.target)
+			}
+			return true, nil, nil
 		}
 	}
 	cols := strings.Join(st.columns, ", ")
 	// Same column types as the target, none of its constraints; dropped at commit.
 	create := fmt.Sprintf("create temp table %s on commit drop as select %s from %s with no data", st.stage(), cols, st.target)
 	if _, err := l.tx.Exec(ctx, create); err != nil {
-		return fmt.Errorf("stage %s: %w", st.target, err)
+		return false, nil, fmt.Errorf("stage %s: %w", st.target, err)
 	}
 	if _, err := l.tx.CopyFrom(ctx, pgx.Identifier{st.stage()}, st.columns, l.source(ctx, st)); err != nil {
-		return fmt.Errorf("copy %s: %w", st.target, err)
+		return false, nil, fmt.Errorf("copy %s: %w", st.target, err)
 	}
-	if _, err := l.tx.Exec(ctx, st.insertSQL(), l.tenantID); err != nil {
-		return fmt.Errorf("insert %s: %w", st.target, err)
+	if st.copied != nil {
+		if err := st.copied(ctx, st.stage()); err != nil {
+			return false, nil, err
+		}
 	}
-	return nil
+	if !st.returnIDs {
+		if _, err := l.tx.Exec(ctx, st.insertSQL(), l.tenantID); err != nil {
+			return false, nil, fmt.Errorf("insert %s: %w", st.target, err)
+		}
+		return false, nil, nil
+	}
+	rows, err := l.tx.Query(ctx, st.insertSQL()+" returning id", l.tenantID)
+	if err == nil {
+		inserted, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	}
+	if err != nil {
+		return false, nil, fmt.Errorf("insert %s: %w", st.target, err)
+	}
+	return false, inserted, nil
 }
 
 // source streams st's rows to COPY, reporting progress.
 func (l *loader) source(ctx context.Context, st stagedTable) pgx.CopyFromSource {
+	if st.source != nil {
+		return st.source(ctx)
+	}
 	return pgx.CopyFromSlice(st.count, func(i int) ([]any, error) {
 		// COPY runs as long as rows come: stop it as soon as the import is cancelled.
 		if i%1024 == 0 {
@@ -116,12 +144,37 @@ func (l *loader) source(ctx context.Context, st stagedTable) pgx.CopyFromSource 
 	})
 }
 
-// load writes every table of pl, parents first.
-func (l *loader) load(ctx context.Context, pl *plan) error {
+// load writes every table of p's plan, parents first. The messages are read from file,
+// planned and copied in one stream; the conversations, written before them as they are
+// predicted to end, are completed after them.
+func (l *loader) load(ctx context.Context, p *planner, file *legacyFile, predicted *prediction) error {
+	pl := p.out
 	for _, st := range l.tables(pl) {
-		if err := l.copyIn(ctx, st); err != nil {
+		if st.target == "public.conversations" {
+			p.predictConversations(predicted.wait())
+		}
+		direct, inserted, err := l.copyIn(ctx, st)
+		if err != nil {
 			return err
 		}
+		if st.target == "public.conversations" {
+			for _, cv := range pl.conversations {
+				cv.inserted = direct
+			}
+			for _, id := range inserted {
+				p.convByID[id].inserted = true
+			}
+		}
+	}
+	messages, src := l.messages(ctx, p, file)
+	_, _, err := l.copyIn(ctx, messages)
+	src.stop()
+	if err != nil {
+		return err
+	}
+	p.finishConversations()
+	if err := l.completeConversations(ctx, pl); err != nil {
+		return err
 	}
 	// A pending invitation of an imported email can never be accepted now (the account
 	// exists): record it as accepted by the imported user.
@@ -136,6 +189,212 @@ func (l *loader) load(ctx context.Context, pl *plan) error {
 		return err
 	}
 	return l.checkSettings(ctx, pl)
+}
+
+// messages is the messages' table: streamed from file through the planner into COPY,
+// so that the server inserts while the file is read and planned. A message that a later
+// copy of the same delivery changed is fixed once they are all copied (before they move
+// in from staging). The source's reader must be stopped once the COPY is over, however
+// it ended.
+func (l *loader) messages(ctx context.Context, p *planner, file *legacyFile) (stagedTable, *messageSource) {
+	src := &messageSource{ctx: ctx, p: p, file: file, tenant: pgUUID(l.tenantID), progress: l.progress, every: l.every}
+	return stagedTable{
+		legacy: "messages", target: "public.messages",
+		columns: []string{"tenant_id", "id", "conversation_id", "channel", "direction", "sender_type", "sender_user_id",
+			"content", "media", "status", "external_id", "created_at"},
+		source: func(context.Context) pgx.CopyFromSource { return src },
+		copied: func(ctx context.Context, table string) error { return l.fixMessages(ctx, table, p.out.messageFixes) },
+	}, src
+}
+
+// messageSource reads the messages from the file (in a goroutine), plans each one and
+// hands the ones to write to COPY: the file is read and planned while the server
+// inserts.
+type messageSource struct {
+	ctx      context.Context
+	p        *planner
+	file     *legacyFile
+	tenant   pgtype.UUID
+	progress func(table string, rows int)
+	every    int
+
+	started bool
+	cancel  context.CancelFunc
+	batches chan []row
+	readErr error // set before batches is closed
+	batch   []row
+	m       messageRow
+	values  []any
+	written int
+	err     error
+}
+
+// start runs the reader. It stops, and closes batches, once the file is read, on a
+// read error, or when the COPY ends first (stop).
+func (s *messageSource) start() {
+	s.started = true
+	var ctx context.Context
+	ctx, s.cancel = context.WithCancel(s.ctx)
+	s.batches = make(chan []row, 16)
+	go func() {
+		s.readErr = s.file.streamMessages(ctx, s.batches)
+		close(s.batches)
+	}()
+}
+
+// stop ends the reader, if it runs, and waits for it.
+func (s *messageSource) stop() {
+	if !s.started {
+		return
+	}
+	s.cancel()
+	for range s.batches {
+	}
+}
+
+func (s *messageSource) Next() bool {
+	if !s.started {
+		s.start()
+	}
+	for {
+		for len(s.batch) > 0 {
+			r := s.batch[0]
+			s.batch = s.batch[1:]
+			if !s.p.planMessage(r, &s.m) {
+				continue
+			}
+			if s.progress != nil && s.written > 0 && s.written%s.every == 0 {
+				s.progress("messages", s.written)
+			}
+			// COPY runs as long as rows come: stop it as soon as the import is
+			// cancelled, before another row goes out.
+			if err := s.ctx.Err(); err != nil {
+				return s.fail(err)
+			}
+			s.written++
+			return true
+		}
+		batch, ok := <-s.batches
+		if !ok {
+			s.cancel()
+			if err := s.ctx.Err(); err != nil {
+				return s.fail(err)
+			}
+			s.err = s.readErr
+			return false
+		}
+		s.batch = batch
+	}
+}
+
+func (s *messageSource) fail(err error) bool {
+	s.err = err
+	s.stop()
+	return false
+}
+
+func (s *messageSource) Values() ([]any, error) {
+	m := &s.m
+	s.values = append(s.values[:0], s.tenant, pgUUID(m.id), pgUUID(m.conversation.id), m.conversation.channel, m.direction, m.senderType,
+		optUUID(m.senderUserID), optText(m.content), jsonOrNull(m.media), m.status, optText(m.externalID), m.createdAt)
+	return s.values, nil
+}
+
+func (s *messageSource) Err() error { return s.err }
+
+// fixMessages writes into table what later copies of a delivery changed in messages
+// already copied: the status they advanced to, and the content and media they filled.
+func (l *loader) fixMessages(ctx context.Context, table string, fixes []*messageFix) error {
+	if len(fixes) == 0 {
+		return nil
+	}
+	ids := make([]pgtype.UUID, len(fixes))
+	statuses := make([]string, len(fixes))
+	contents := make([]*string, len(fixes))
+	media := make([]*string, len(fixes))
+	for i, f := range fixes {
+		ids[i], statuses[i], contents[i] = pgUUID(f.id), f.status, f.content
+		if f.media != nil {
+			doc := string(f.media)
+			media[i] = &doc
+		}
+	}
+	query := fmt.Sprintf(`
+		update %s m set status = f.status::public.message_status,
+			content = coalesce(f.content, m.content), media = coalesce(f.media::jsonb, m.media)
+		from unnest($2::uuid[], $3::text[], $4::text[], $5::text[]) as f (id, status, content, media)
+		where m.tenant_id = $1 and m.id = f.id`, table)
+	if _, err := l.tx.Exec(ctx, query, l.tenantID, ids, statuses, contents, media); err != nil {
+		return fmt.Errorf("merge repeated deliveries into public.messages: %w", err)
+	}
+	return nil
+}
+
+// completeConversations corrects the conversations this import inserted where they
+// were not written as they end (predictConversations): last_message_at (and
+// updated_at), unread_count and status. The conversations that close go first, so that
+// one contact and channel never has two open ones.
+func (l *loader) completeConversations(ctx context.Context, pl *plan) error {
+	var closing, others []*conversationRow
+	for _, cv := range pl.conversations {
+		switch {
+		case !cv.inserted || cv.completed():
+		case cv.status == "closed" && cv.written.status != "closed":
+			closing = append(closing, cv)
+		default:
+			others = append(others, cv)
+		}
+	}
+	for _, convs := range [][]*conversationRow{closing, others} {
+		if len(convs) == 0 {
+			continue
+		}
+		ids, statuses := make([]pgtype.UUID, len(convs)), make([]string, len(convs))
+		lasts, unread := make([]time.Time, len(convs)), make([]int32, len(convs))
+		for i, cv := range convs {
+			ids[i], statuses[i], lasts[i], unread[i] = pgUUID(cv.id), cv.status, cv.lastMessageAt, cv.unreadCount
+		}
+		if _, err := l.tx.Exec(ctx, `
+			update public.conversations c set status = f.status::public.conversation_status,
+				last_message_at = f.last_message_at, updated_at = f.last_message_at, unread_count = f.unread_count
+			from unnest($2::uuid[], $3::text[], $4::timestamptz[], $5::int4[]) as f (id, status, last_message_at, unread_count)
+			where c.tenant_id = $1 and c.id = f.id`, l.tenantID, ids, statuses, lasts, unread); err != nil {
+			return fmt.Errorf("complete public.conversations: %w", err)
+		}
+	}
+	return nil
+}
+
+// prediction runs predictTallies in the background.
+type prediction struct {
+	done    chan struct{}
+	cancel  context.CancelFunc
+	tallies map[int64]*tally
+}
+
+func startPrediction(ctx context.Context, file *legacyFile, loc *time.Location) *prediction {
+	ctx, cancel := context.WithCancel(ctx)
+	pr := &prediction{done: make(chan struct{}), cancel: cancel}
+	go func() {
+		defer close(pr.done)
+		tallies, err := predictTallies(ctx, file, loc)
+		if err == nil { // else no prediction: the messages themselves will say
+			pr.tallies = tallies
+		}
+	}()
+	return pr
+}
+
+// wait returns the tallies, nil if the prediction failed.
+func (pr *prediction) wait() map[int64]*tally {
+	<-pr.done
+	return pr.tallies
+}
+
+// stop ends the prediction if it still runs.
+func (pr *prediction) stop() {
+	pr.cancel()
+	<-pr.done
 }
 
 // pgUUID, optUUID and optText hand pgx the types it encodes without reflection, which
@@ -164,7 +423,9 @@ func jsonOrNull(doc json.RawMessage) any {
 	return doc
 }
 
-// tables lists what load writes, in dependency order.
+// tables lists what load writes before the messages, in dependency order. Nothing but
+// the messages depends on the conversations, which go last: they wait for the
+// prediction of how their messages end (predictConversations).
 func (l *loader) tables(pl *plan) []stagedTable {
 	tenant := pgUUID(l.tenantID)
 	return []stagedTable{
@@ -215,26 +476,6 @@ func (l *loader) tables(pl *plan) []stagedTable {
 			row: func(i int) []any {
 				c := pl.contacts[i]
 				return []any{tenant, pgUUID(c.id), optText(c.name), optText(c.phone), optText(c.email), c.tags, c.customFields, c.createdAt, c.updatedAt}
-			},
-		},
-		{
-			legacy: "conversations", target: "public.conversations", count: len(pl.conversations),
-			columns: []string{"tenant_id", "id", "contact_id", "channel", "status", "assigned_user_id", "ai_enabled",
-				"last_message_at", "unread_count", "created_at", "updated_at"},
-			row: func(i int) []any {
-				c := pl.conversations[i]
-				return []any{tenant, pgUUID(c.id), optUUID(c.contactID), c.channel, c.status, optUUID(c.assignedUserID), c.aiEnabled,
-					c.lastMessageAt, c.unreadCount, c.createdAt, c.lastMessageAt}
-			},
-		},
-		{
-			legacy: "messages", target: "public.messages", count: len(pl.messages),
-			columns: []string{"tenant_id", "id", "conversation_id", "channel", "direction", "sender_type", "sender_user_id",
-				"content", "media", "status", "external_id", "created_at"},
-			row: func(i int) []any {
-				m := pl.messages[i]
-				return []any{tenant, pgUUID(m.id), pgUUID(m.conversation.id), m.conversation.channel, m.direction, m.senderType, optUUID(m.senderUserID),
-					optText(m.content), jsonOrNull(m.media), m.status, optText(m.externalID), m.createdAt}
 			},
 		},
 		{
@@ -301,6 +542,18 @@ func (l *loader) tables(pl *plan) []stagedTable {
 			insert: `insert into public.system_settings (tenant_id, key, value, updated_at)
 				select tenant_id, key, value, updated_at from import_public_system_settings where tenant_id = $1
 				on conflict (tenant_id, key) do nothing`,
+		},
+		{
+			// As far as it is known before the messages: see writtenConversation.
+			legacy: "conversations", target: "public.conversations", count: len(pl.conversations),
+			columns: []string{"tenant_id", "id", "contact_id", "channel", "status", "assigned_user_id", "ai_enabled",
+				"last_message_at", "unread_count", "created_at", "updated_at"},
+			row: func(i int) []any {
+				c := pl.conversations[i]
+				return []any{tenant, pgUUID(c.id), optUUID(c.contactID), c.channel, c.written.status, optUUID(c.assignedUserID), c.aiEnabled,
+					c.written.lastMessageAt, c.written.unreadCount, c.createdAt, c.written.lastMessageAt}
+			},
+			returnIDs: true,
 		},
 	}
 }

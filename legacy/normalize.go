@@ -2,12 +2,16 @@ package legacy
 
 import (
 	"cmp"
+	"context"
+	"crypto/sha1"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -70,11 +74,15 @@ type (
 		status         string
 		assignedUserID *uuid.UUID
 		aiEnabled      bool
-		lastMessageAt  time.Time
 		unreadCount    int32
 		createdAt      time.Time
-		messages       int
-		lastOutbound   messageOrder
+		// tally counts the messages; its lastMessageAt is the legacy value (else the
+		// creation time) until a message comes.
+		tally
+		// written is what is written before the messages are planned (see
+		// writtenConversation); inserted says this import inserted the row.
+		written  writtenConversation
+		inserted bool
 	}
 	messageRow struct {
 		legacyID     int64
@@ -88,6 +96,35 @@ type (
 		status       string
 		externalID   *string
 		createdAt    time.Time
+	}
+	// writtenConversation is a conversation as it is written before its messages are
+	// planned: the values the messages decide (last_message_at, unread_count, and which
+	// of the conversations of one contact and channel stays open) are predicted by a
+	// quick first pass over the messages (predictTallies), and completed after them
+	// where the rules made them differ (completeConversations).
+	writtenConversation struct {
+		status        string
+		lastMessageAt time.Time
+		unreadCount   int32
+	}
+	// delivery is a message that has an external_id, as later copies of the same
+	// delivery need it: they are merged into it.
+	delivery struct {
+		legacyID   int64
+		id         uuid.UUID
+		status     string
+		hasContent bool
+		hasMedia   bool
+		// fix is set once a later copy changed the message after it was written.
+		fix *messageFix
+	}
+	// messageFix is what the later copies of a delivery changed in the message, applied
+	// once every message is written.
+	messageFix struct {
+		id      uuid.UUID
+		status  string
+		content *string
+		media   json.RawMessage
 	}
 	leadRow struct {
 		id          uuid.UUID
@@ -154,13 +191,42 @@ func (a messageOrder) after(b messageOrder) bool {
 	return a.at.After(b.at) || (a.at.Equal(b.at) && a.id > b.id)
 }
 
-// plan is the outcome of the rules: rows to write and the report.
+// tally counts the messages of one conversation, in any order, as the backend does:
+// last_message_at is the newest message's time, and the inbound messages after the
+// last outbound one are unread (an inbound message adds one, a reply resets).
+type tally struct {
+	messages      int
+	lastMessageAt time.Time
+	lastOutbound  messageOrder
+	// unread are the inbound messages after lastOutbound so far.
+	unread []messageOrder
+}
+
+func (t *tally) add(at time.Time, legacyID int64, direction string) {
+	if t.messages == 0 || at.After(t.lastMessageAt) {
+		t.lastMessageAt = at
+	}
+	t.messages++
+	order := messageOrder{at, legacyID}
+	switch {
+	case direction == "outbound" && order.after(t.lastOutbound):
+		t.lastOutbound = order
+		t.unread = slices.DeleteFunc(t.unread, func(u messageOrder) bool { return !u.after(order) })
+	case direction == "inbound" && order.after(t.lastOutbound):
+		t.unread = append(t.unread, order)
+	}
+}
+
+// plan is the outcome of the rules: rows to write and the report. The messages are
+// not in it: they are planned one by one as they are read (planner.planMessage), and
+// what they change in rows written before them is collected in messageFixes and, by
+// finishConversations, in the conversations.
 type plan struct {
 	report        *Report
 	users         []userRow
 	contacts      []*contactRow
 	conversations []*conversationRow
-	messages      []*messageRow
+	messageFixes  []*messageFix
 	leads         []leadRow
 	campaigns     []campaignRow
 	events        []*campaignEventRow
@@ -231,10 +297,21 @@ type planner struct {
 	env                                  planEnv
 	out                                  *plan
 	users, contacts, campaigns, convRefs refs
+	ids                                  idMaker
+	// The messages' state: their report, their conversations by id, and the
+	// deliveries by channel and external_id.
+	messages     *TableReport
+	convByID     map[uuid.UUID]*conversationRow
+	convByLegacy map[int64]*conversationRow
+	byExternalID map[deliveryKey]delivery
 }
 
-// newPlan applies every rule to data.
-func newPlan(data legacyData, env planEnv, file string) *plan {
+type deliveryKey struct{ channel, externalID string }
+
+// newPlan applies the rules to every table of data. The messages, which data does not
+// hold, are planned next, one by one (planMessage), and finishConversations completes
+// the plan after them.
+func newPlan(data legacyData, env planEnv, file string) *planner {
 	p := &planner{
 		env:       env,
 		out:       &plan{report: newReport(file)},
@@ -242,19 +319,20 @@ func newPlan(data legacyData, env planEnv, file string) *plan {
 		contacts:  newRefs("contacts"),
 		campaigns: newRefs("campaigns"),
 		convRefs:  newRefs("conversations"),
+		ids:       idMaker{tenantID: env.tenantID},
 	}
 	p.planUsers(data[usersTable.name])
 	p.planContacts(data[contactsTable.name])
 	p.planCampaigns(data[campaignsTable.name])
 	p.planConversations(data[conversationsTable.name])
-	p.planMessages(data[messagesTable.name])
-	p.finishConversations()
+	p.startMessages()
+	// Nothing below depends on the messages.
 	p.planLeads(data[leadsTable.name])
 	p.planCampaignEvents(data[campaignEventsTable.name])
 	p.planAIConfig(data[aiConfigTable.name])
 	p.planKnowledge(data[knowledgeTable.name])
 	p.planSettings(data[settingsTable.name])
-	return p.out
+	return p
 }
 
 func (p *planner) table(t legacyTable, rows []row) *TableReport {
@@ -264,7 +342,24 @@ func (p *planner) table(t legacyTable, rows []row) *TableReport {
 }
 
 func (p *planner) id(table string, legacyID int64) uuid.UUID {
-	return LegacyUUID(p.env.tenantID, table, legacyID)
+	return p.ids.id(table, legacyID)
+}
+
+// idMaker computes LegacyUUID without allocating: it runs a million times.
+type idMaker struct {
+	tenantID uuid.UUID
+	buf      []byte
+}
+
+func (m *idMaker) id(table string, legacyID int64) uuid.UUID {
+	m.buf = append(append(append(m.buf[:0], m.tenantID[:]...), table...), ':')
+	m.buf = strconv.AppendInt(m.buf, legacyID, 10)
+	sum := sha1.Sum(m.buf)
+	var id uuid.UUID
+	copy(id[:], sum[:])
+	id[6] = (id[6] & 0x0f) | 0x50 // version 5
+	id[8] = (id[8] & 0x3f) | 0x80 // RFC 4122 variant
+	return id
 }
 
 // keep counts r as imported, noting any text that was cleaned on the way in.
@@ -453,7 +548,8 @@ func (p *planner) planContacts(rows []row) {
 	byPhone := map[string][]*contactRow{}
 	var all []*contactRow
 	rowOf := map[int64]row{}
-	for _, r := range rows {
+	phones := normalizePhones(rows, p.env.region)
+	for i, r := range rows {
 		c := r.cells
 		times, err := p.times(r, []string{"created_at", "updated_at"}, c[6], c[7])
 		if err != nil {
@@ -470,7 +566,7 @@ func (p *planner) planContacts(rows []row) {
 			tr.change(r, "%s", note)
 		}
 		if raw := c[2].trimmed(); raw != "" {
-			if e164, ok := normalizePhone(raw, p.env.region); ok {
+			if e164 := phones[i]; e164 != "" {
 				ct.phone = &e164
 				byPhone[e164] = append(byPhone[e164], ct)
 			} else {
@@ -523,6 +619,25 @@ func (p *planner) planContacts(rows []row) {
 		p.out.contacts = append(p.out.contacts, ct)
 		p.contacts.ids[ct.legacyID] = target{id: ct.id}
 	}
+}
+
+// normalizePhones normalises the phone of each contact row ("" when it has none or it
+// is not a valid number), on two goroutines: libphonenumber is most of the time the
+// rules take before the first row can be written.
+func normalizePhones(rows []row, region string) []string {
+	phones := make([]string, len(rows))
+	var wg sync.WaitGroup
+	for half := range 2 {
+		wg.Go(func() {
+			for i := half; i < len(rows); i += 2 {
+				if raw := rows[i].cells[2].trimmed(); raw != "" {
+					phones[i], _ = normalizePhone(raw, region)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return phones
 }
 
 // fill completes the survivor of a merge from another contact of the group.
@@ -644,96 +759,181 @@ func (p *planner) planConversations(rows []row) {
 	}
 }
 
-// planMessages: a message without its conversation is rejected; a provider message
-// delivered twice (same external_id on the same channel) is merged into the first, whose
-// status advances to the furthest of the two.
-func (p *planner) planMessages(rows []row) {
-	tr := p.table(messagesTable, rows)
-	convByID := make(map[uuid.UUID]*conversationRow, len(p.out.conversations))
+// activeKey is a contact and a channel: the new schema allows one conversation that is
+// not closed per activeKey.
+type activeKey struct {
+	contactID uuid.UUID
+	channel   string
+}
+
+// startMessages prepares planMessage.
+func (p *planner) startMessages() {
+	p.messages = p.out.report.Table(messagesTable.name)
+	p.convByID = make(map[uuid.UUID]*conversationRow, len(p.out.conversations))
+	p.convByLegacy = make(map[int64]*conversationRow, len(p.out.conversations))
+	p.byExternalID = map[deliveryKey]delivery{}
 	for _, cv := range p.out.conversations {
-		convByID[cv.id] = cv
-	}
-	byExternalID := map[string]*messageRow{}
-	p.out.messages = make([]*messageRow, 0, len(rows))
-	for _, r := range rows {
-		c := r.cells
-		convID, reason := p.convRefs.required("conversation_id", c[1])
-		if reason != "" {
-			tr.reject(r, reason)
-			continue
-		}
-		cv := convByID[convID]
-		direction, err := messageDirections.lookup(c[2], "")
-		if err != nil {
-			tr.reject(r, err.Error())
-			continue
-		}
-		senderType, err := senderTypes.lookup(c[3], "")
-		if err != nil {
-			tr.reject(r, err.Error())
-			continue
-		}
-		// The backend stores a received message as delivered; an outbound one without
-		// a status had left V1.5, so it was at least sent.
-		defaultStatus := "sent"
-		if direction == "inbound" {
-			defaultStatus = "delivered"
-		}
-		status, err := messageStatuses.lookup(c[7], defaultStatus)
-		if err != nil {
-			tr.reject(r, err.Error())
-			continue
-		}
-		times, err := p.times(r, []string{"created_at"}, c[9])
-		if err != nil {
-			tr.reject(r, err.Error())
-			continue
-		}
-		externalID := optTrimmed(c[8])
-		if externalID != nil && len([]rune(*externalID)) > 255 {
-			tr.change(r, "external_id longer than 255 characters: dropped (%q...)", (*externalID)[:40])
-			externalID = nil
-		}
-		if externalID != nil {
-			key := cv.channel + "\x00" + *externalID
-			if first, dup := byExternalID[key]; dup {
-				tr.merge(r, strconv.FormatInt(first.legacyID, 10), fmt.Sprintf("same external_id %q on %s as message %d", *externalID, cv.channel, first.legacyID))
-				first.absorb(status, c[5].optText(), mediaOf(c[6]))
-				continue
-			}
-		}
-		keep(tr, r)
-		m := &messageRow{
-			legacyID: r.id, id: p.id("messages", r.id), conversation: cv,
-			direction: direction, senderType: senderType, status: status, externalID: externalID,
-			senderUserID: p.users.optional(tr, r, "sender_user_id", c[4]),
-			content:      c[5].optText(),
-			media:        mediaOf(c[6]),
-		}
-		if times[0] == nil {
-			tr.change(r, "created_at is empty: set to its conversation's creation time")
-			m.createdAt = cv.createdAt
-		} else {
-			m.createdAt = *times[0]
-		}
-		if externalID != nil {
-			byExternalID[cv.channel+"\x00"+*externalID] = m
-		}
-		p.out.messages = append(p.out.messages, m)
+		p.convByID[cv.id] = cv
+		p.convByLegacy[cv.r.id] = cv
 	}
 }
 
-// absorb merges a second delivery of the same provider message into m.
-func (m *messageRow) absorb(status string, content *string, media json.RawMessage) {
-	if statusAdvances(m.status, status) {
-		m.status = status
+// predictConversations decides how the conversations are written before their
+// messages are planned: with the last_message_at and unread_count that predicted (the
+// tallies of predictTallies, by legacy conversation id) gives them, and closed when
+// another conversation of the same contact and channel is predicted to stay open.
+func (p *planner) predictConversations(predicted map[int64]*tally) {
+	for _, cv := range p.out.conversations {
+		cv.written = writtenConversation{status: cv.status, lastMessageAt: cv.lastMessageAt}
+		if t := predicted[cv.r.id]; t != nil && t.messages > 0 {
+			cv.written.lastMessageAt, cv.written.unreadCount = t.lastMessageAt, int32(len(t.unread))
+		}
 	}
-	if m.content == nil {
-		m.content = content
+	oneOpenPerContact(p.out.conversations, func(cv *conversationRow) time.Time { return cv.written.lastMessageAt },
+		func(cv, _ *conversationRow) { cv.written.status = "closed" })
+}
+
+// predictTallies reads the messages' conversation, direction and time (and nothing
+// else: a quick pass over the file) and tallies them by legacy conversation id as the
+// rules will, except that it rejects and merges no message. It runs while the other
+// tables are read, planned and written, so that the conversations, which are written
+// before their messages, are written as they will most likely end.
+func predictTallies(ctx context.Context, file *legacyFile, loc *time.Location) (map[int64]*tally, error) {
+	tallies := map[int64]*tally{}
+	err := file.scan(ctx, messageTimesTable, func(batch []row) error {
+		for _, r := range batch {
+			conversation, ok, err := parseRef(r.cells[1])
+			if err != nil || !ok {
+				continue
+			}
+			direction, err := messageDirections.lookup(r.cells[2], "")
+			if err != nil {
+				continue
+			}
+			at, ok, err := parseTime(r.cells[3], loc)
+			if err != nil || !ok {
+				continue
+			}
+			t := tallies[conversation]
+			if t == nil {
+				t = &tally{}
+				tallies[conversation] = t
+			}
+			t.add(at, r.id, direction)
+		}
+		return nil
+	})
+	return tallies, err
+}
+
+// planMessage applies the rules to the next message (they come in id order) and, when
+// it is to be written, fills m and returns true. A message without its conversation is
+// rejected; a provider message delivered twice (same external_id on the same channel) is
+// merged into the first, whose status advances to the furthest of the copies.
+func (p *planner) planMessage(r row, m *messageRow) bool {
+	tr := p.messages
+	tr.Read++
+	c := r.cells
+	var cv *conversationRow
+	if legacyID, ok, err := parseRef(c[1]); err == nil && ok {
+		cv = p.convByLegacy[legacyID]
 	}
-	if m.media == nil {
-		m.media = media
+	if cv == nil {
+		_, reason := p.convRefs.required("conversation_id", c[1])
+		tr.reject(r, reason)
+		return false
 	}
+	direction, err := messageDirections.lookup(c[2], "")
+	if err != nil {
+		tr.reject(r, err.Error())
+		return false
+	}
+	senderType, err := senderTypes.lookup(c[3], "")
+	if err != nil {
+		tr.reject(r, err.Error())
+		return false
+	}
+	// The backend stores a received message as delivered; an outbound one without
+	// a status had left V1.5, so it was at least sent.
+	defaultStatus := "sent"
+	if direction == "inbound" {
+		defaultStatus = "delivered"
+	}
+	status, err := messageStatuses.lookup(c[7], defaultStatus)
+	if err != nil {
+		tr.reject(r, err.Error())
+		return false
+	}
+	createdAt, hasCreated, err := parseTime(c[9], p.env.loc)
+	if err != nil {
+		tr.reject(r, "created_at "+err.Error())
+		return false
+	}
+	externalID := optTrimmed(c[8])
+	if externalID != nil && utf8.RuneCountInString(*externalID) > 255 {
+		tr.change(r, "external_id longer than 255 characters: dropped (%q...)", (*externalID)[:40])
+		externalID = nil
+	}
+	var key deliveryKey
+	if externalID != nil {
+		key = deliveryKey{cv.channel, *externalID}
+		if first, dup := p.byExternalID[key]; dup {
+			tr.merge(r, strconv.FormatInt(first.legacyID, 10), fmt.Sprintf("same external_id %q on %s as message %d", *externalID, cv.channel, first.legacyID))
+			if p.absorb(&first, status, c[5].optText(), mediaOf(c[6])) {
+				p.byExternalID[key] = first
+			}
+			return false
+		}
+	}
+	keep(tr, r)
+	*m = messageRow{
+		legacyID: r.id, id: p.id("messages", r.id), conversation: cv,
+		direction: direction, senderType: senderType, status: status, externalID: externalID,
+		senderUserID: p.users.optional(tr, r, "sender_user_id", c[4]),
+		content:      c[5].optText(),
+		media:        mediaOf(c[6]),
+		createdAt:    createdAt,
+	}
+	if !hasCreated {
+		tr.change(r, "created_at is empty: set to its conversation's creation time")
+		m.createdAt = cv.createdAt
+	}
+	if externalID != nil {
+		p.byExternalID[key] = delivery{legacyID: r.id, id: m.id, status: status, hasContent: m.content != nil, hasMedia: m.media != nil}
+	}
+	cv.add(m.createdAt, m.legacyID, m.direction)
+	return true
+}
+
+// absorb merges a later copy of the same provider message into the message d, which
+// was written already: what the copy changes is collected in a messageFix. changed
+// says d changed.
+func (p *planner) absorb(d *delivery, status string, content *string, media json.RawMessage) (changed bool) {
+	var fix messageFix
+	if statusAdvances(d.status, status) {
+		d.status, changed = status, true
+	}
+	if !d.hasContent && content != nil {
+		d.hasContent, fix.content, changed = true, content, true
+	}
+	if !d.hasMedia && media != nil {
+		d.hasMedia, fix.media, changed = true, media, true
+	}
+	if !changed {
+		return false
+	}
+	if d.fix == nil {
+		d.fix = &messageFix{id: d.id}
+		p.out.messageFixes = append(p.out.messageFixes, d.fix)
+	}
+	d.fix.status = d.status
+	if fix.content != nil {
+		d.fix.content = fix.content
+	}
+	if fix.media != nil {
+		d.fix.media = fix.media
+	}
+	return true
 }
 
 // mediaOf turns media_url into the media column: a JSON object or array as it is, any
@@ -750,37 +950,36 @@ func mediaOf(v value) json.RawMessage {
 	return obj
 }
 
-// finishConversations makes each conversation agree with its imported messages:
-// last_message_at is the newest message's time (the legacy value, else the creation
-// time, when it has none) and unread_count the inbound messages after the last outbound
-// one (as the backend counts them). Then at most one conversation per contact and
-// channel stays open or pending, the new schema's rule: the most recently active keeps
-// its status, the others are imported closed.
+// finishConversations makes each conversation agree with its messages, once they are
+// all planned: last_message_at is the newest message's time (the legacy value, else the
+// creation time, when it has none) and unread_count the inbound messages after the last
+// outbound one. Then at most one conversation per contact and channel stays open or
+// pending, the new schema's rule: the most recently active keeps its status, the others
+// are imported closed.
 func (p *planner) finishConversations() {
 	tr := p.out.report.Table(conversationsTable.name)
-	for _, m := range p.out.messages {
-		cv := m.conversation
-		if cv.messages == 0 || m.createdAt.After(cv.lastMessageAt) {
-			cv.lastMessageAt = m.createdAt
-		}
-		cv.messages++
-		if order := (messageOrder{m.createdAt, m.legacyID}); m.direction == "outbound" && order.after(cv.lastOutbound) {
-			cv.lastOutbound = order
-		}
-	}
-	for _, m := range p.out.messages {
-		if m.direction == "inbound" && (messageOrder{m.createdAt, m.legacyID}).after(m.conversation.lastOutbound) {
-			m.conversation.unreadCount++
-		}
-	}
-
-	active := map[string][]*conversationRow{}
-	var keys []string
 	for _, cv := range p.out.conversations {
+		cv.unreadCount, cv.unread = int32(len(cv.unread)), nil
+	}
+	oneOpenPerContact(p.out.conversations, func(cv *conversationRow) time.Time { return cv.lastMessageAt },
+		func(cv, open *conversationRow) {
+			tr.change(cv.r, "status %s changed to closed: conversation %d of the same contact on %s is more recent (one open conversation per contact and channel)", cv.status, open.r.id, cv.channel)
+			cv.status = "closed"
+		})
+}
+
+// oneOpenPerContact applies the rule of one conversation not closed per contact and
+// channel to convs (by their status): among those of one contact and channel, the one
+// with the latest last (then the highest id) stays open, and closeOne is called for
+// the others, in order.
+func oneOpenPerContact(convs []*conversationRow, last func(*conversationRow) time.Time, closeOne func(cv, open *conversationRow)) {
+	active := map[activeKey][]*conversationRow{}
+	var keys []activeKey
+	for _, cv := range convs {
 		if cv.contactID == nil || cv.status == "closed" {
 			continue
 		}
-		key := cv.contactID.String() + "/" + cv.channel
+		key := activeKey{*cv.contactID, cv.channel}
 		if _, seen := active[key]; !seen {
 			keys = append(keys, key)
 		}
@@ -789,16 +988,20 @@ func (p *planner) finishConversations() {
 	for _, key := range keys {
 		group := active[key]
 		slices.SortStableFunc(group, func(a, b *conversationRow) int {
-			if c := b.lastMessageAt.Compare(a.lastMessageAt); c != 0 {
+			if c := last(b).Compare(last(a)); c != 0 {
 				return c
 			}
 			return cmp.Compare(b.r.id, a.r.id)
 		})
 		for _, cv := range group[1:] {
-			tr.change(cv.r, "status %s changed to closed: conversation %d of the same contact on %s is more recent (one open conversation per contact and channel)", cv.status, group[0].r.id, cv.channel)
-			cv.status = "closed"
+			closeOne(cv, group[0])
 		}
 	}
+}
+
+// completed says whether cv was written as it ends.
+func (cv *conversationRow) completed() bool {
+	return cv.status == cv.written.status && cv.lastMessageAt.Equal(cv.written.lastMessageAt) && cv.unreadCount == cv.written.unreadCount
 }
 
 // planLeads: a lead keeps its row when its contact or owner is gone, the reference
