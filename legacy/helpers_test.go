@@ -3,17 +3,49 @@ package legacy_test
 import (
 	"context"
 	"database/sql"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/atende/atende/db/dbtest"
 	"github.com/atende/atende/legacy"
+	"github.com/atende/atende/legacy/legacytest"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 const sampleFile = "testdata/sample_v15.db"
+
+// legacyRows are rows of one V1.5 table, to write into a test file.
+type legacyRows struct {
+	table, cols string
+	rows        [][]any
+}
+
+// writeLegacyFile writes tables to a new V1.5 file named name; prepare may rewrite each
+// row's values before they are inserted.
+func writeLegacyFile(t *testing.T, name string, tables []legacyRows, prepare func(table string, values []any) []any) string {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), name)
+	file, err := legacytest.Create(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	for _, table := range tables {
+		marks := strings.TrimSuffix(strings.Repeat("?, ", strings.Count(table.cols, ",")+1), ", ")
+		for _, row := range table.rows {
+			values := prepare(table.table, slices.Clone(row))
+			if _, err := file.ExecContext(ctx, "INSERT INTO "+table.table+" ("+table.cols+") VALUES ("+marks+")", values...); err != nil {
+				t.Fatalf("insert %s %v: %v", table.table, row[0], err)
+			}
+		}
+	}
+	return path
+}
 
 // rowID is the documented id scheme (a UUIDv5 of "<table>:<id>" in the tenant's
 // namespace), computed here independently of the importer.

@@ -3,7 +3,6 @@ package legacy_test
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/atende/atende/db/dbtest"
 	"github.com/atende/atende/legacy"
-	"github.com/atende/atende/legacy/legacytest"
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -19,11 +17,7 @@ import (
 // quirkRows is a V1.5 file holding every quirk the schema header lists, and the few the
 // new schema adds (one open conversation per contact and channel, unique campaign
 // events). Comments give the rule each row exercises.
-var quirkRows = []struct {
-	table string
-	cols  string
-	rows  [][]any
-}{
+var quirkRows = []legacyRows{
 	{"users", "id, email, hashed_password, full_name, role, is_active, created_at", [][]any{
 		{1, "Ana@Clinica.example", "hash:ana-1", "Ana", "admin", 1, "2024-01-01 08:00:00"},       // survivor of the case duplicates
 		{2, "ana@clinica.example", "hash:ana-2", nil, "agent", 1, "2024-02-01 08:00:00"},         // merged into 1
@@ -108,30 +102,16 @@ var longText = strings.Repeat("Texto muito longo, ", 60000)
 // bcrypt hash of PASSWORD.
 func writeQuirkFile(t *testing.T) string {
 	t.Helper()
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "quirks.db")
-	file, err := legacytest.Create(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer file.Close()
-	for _, table := range quirkRows {
-		marks := strings.TrimSuffix(strings.Repeat("?, ", strings.Count(table.cols, ",")+1), ", ")
-		for _, row := range table.rows {
-			values := slices.Clone(row)
-			if s, ok := values[2].(string); ok && table.table == "users" && strings.HasPrefix(s, "hash:") {
-				hash, err := bcrypt.GenerateFromPassword([]byte(strings.TrimPrefix(s, "hash:")), bcrypt.MinCost)
-				if err != nil {
-					t.Fatal(err)
-				}
-				values[2] = string(hash)
+	return writeLegacyFile(t, "quirks.db", quirkRows, func(table string, values []any) []any {
+		if s, ok := values[2].(string); ok && table == "users" && strings.HasPrefix(s, "hash:") {
+			hash, err := bcrypt.GenerateFromPassword([]byte(strings.TrimPrefix(s, "hash:")), bcrypt.MinCost)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if _, err := file.ExecContext(ctx, "INSERT INTO "+table.table+" ("+table.cols+") VALUES ("+marks+")", values...); err != nil {
-				t.Fatalf("insert %s %v: %v", table.table, row[0], err)
-			}
+			values[2] = string(hash)
 		}
-	}
-	return path
+		return values
+	})
 }
 
 func TestImportQuirks(t *testing.T) {

@@ -4,15 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
-	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/atende/atende/db/dbtest"
 	"github.com/atende/atende/legacy"
-	"github.com/atende/atende/legacy/legacytest"
 	"github.com/google/uuid"
 )
 
@@ -20,10 +17,7 @@ import (
 // first pass predicts they end, and a message is written before a later copy of the
 // same delivery is read. These rows make both guesses wrong, so that what is written
 // first has to be corrected.
-var streamRows = []struct {
-	table, cols string
-	rows        [][]any
-}{
+var streamRows = []legacyRows{
 	{"users", "id, email, hashed_password, full_name, role, is_active, created_at", [][]any{
 		{1, "ana@stream.example", "plain", "Ana", "agent", 1, "2024-01-01 00:00:00"},
 	}},
@@ -49,22 +43,7 @@ var streamRows = []struct {
 
 func writeStreamFile(t *testing.T) string {
 	t.Helper()
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "stream.db")
-	file, err := legacytest.Create(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer file.Close()
-	for _, table := range streamRows {
-		marks := strings.TrimSuffix(strings.Repeat("?, ", strings.Count(table.cols, ",")+1), ", ")
-		for _, row := range table.rows {
-			if _, err := file.ExecContext(ctx, "INSERT INTO "+table.table+" ("+table.cols+") VALUES ("+marks+")", row...); err != nil {
-				t.Fatalf("insert %s %v: %v", table.table, row[0], err)
-			}
-		}
-	}
-	return path
+	return writeLegacyFile(t, "stream.db", streamRows, func(_ string, values []any) []any { return values })
 }
 
 func TestImportCorrectsWhatWasWrittenBeforeTheMessages(t *testing.T) {
