@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,6 +43,46 @@ type testAPI struct {
 	tokens *auth.Verifier
 	// echo is the application, for its route table.
 	echo *echo.Echo
+	// dns answers the server's TXT lookups (custom domain verification).
+	dns *fakeDNS
+}
+
+// fakeDNS holds the TXT records the tests publish.
+type fakeDNS struct {
+	mu      sync.Mutex
+	records map[string][]string
+}
+
+func (f *fakeDNS) LookupTXT(_ context.Context, name string) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if records, ok := f.records[name]; ok {
+		return records, nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: name, IsNotFound: true}
+}
+
+func (f *fakeDNS) publish(name, value string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.records[name] = append(f.records[name], value)
+}
+
+// verifyCustomDomain publishes the TXT record that proves the token's tenant controls
+// its custom domain, as the tenant's DNS admin would, and verifies it.
+func (a *testAPI) verifyCustomDomain(t *testing.T, token string) {
+	t.Helper()
+	var status struct {
+		TXTName  string `json:"txt_name"`
+		TXTValue string `json:"txt_value"`
+		Verified bool   `json:"verified"`
+	}
+	a.do(request{method: "GET", path: "/api/v1/tenant/custom-domain", token: token}).expect(t, http.StatusOK).into(t, &status)
+	a.dns.publish(status.TXTName, status.TXTValue)
+	a.do(request{method: "POST", path: "/api/v1/tenant/custom-domain/verify", token: token}).expect(t, http.StatusOK).into(t, &status)
+	if !status.Verified {
+		t.Fatalf("custom domain not verified: %+v", status)
+	}
 }
 
 func newTestAPI(t *testing.T) *testAPI {
@@ -56,10 +98,11 @@ func newTestAPI(t *testing.T) *testAPI {
 func newTestAPIWith(t *testing.T, tokens *auth.Verifier) *testAPI {
 	t.Helper()
 	d := dbtest.New(t)
-	e := api.New(api.Config{BaseDomain: baseDomain, BodyLimit: "64K"}, d.App, tokens)
+	dns := &fakeDNS{records: map[string][]string{}}
+	e := api.New(api.Config{BaseDomain: baseDomain, BodyLimit: "64K", Resolver: dns}, d.App, tokens)
 	server := httptest.NewServer(newResponseValidator(t, e))
 	t.Cleanup(server.Close)
-	return &testAPI{t: t, db: d, server: server, tokens: tokens, echo: e}
+	return &testAPI{t: t, db: d, server: server, tokens: tokens, echo: e, dns: dns}
 }
 
 // token mints an access token for the auth user.

@@ -85,6 +85,7 @@ func TestHosts(t *testing.T) {
 
 		a.do(request{method: "PATCH", path: "/api/v1/tenant", host: "clinica-a.atende.test", token: ownerA,
 			body: map[string]any{"slug": "clinica-alfa", "custom_domain": "Atendimento.Clinica-A.com.br"}}).expect(t, http.StatusOK)
+		a.verifyCustomDomain(t, ownerA)
 
 		a.do(request{method: "GET", path: "/api/v1/tenant", host: "clinica-a.atende.test"}).expectProblem(t, http.StatusNotFound, "")
 		a.do(request{method: "GET", path: "/api/v1/contacts", host: "clinica-a.atende.test", token: ownerA}).expectProblem(t, http.StatusNotFound, "")

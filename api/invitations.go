@@ -3,12 +3,11 @@ package api
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
-	"net/mail"
 	"strconv"
-	"strings"
-	"time"
 
+	"github.com/atende/atende/auth"
 	"github.com/atende/atende/db"
 	"github.com/labstack/echo/v4"
 )
@@ -18,46 +17,28 @@ func (s *Server) invitationRoutes(g *echo.Group) {
 	g.POST("/invitations", s.createInvitation)
 	g.GET("/invitations/:id", s.getInvitation)
 	g.DELETE("/invitations/:id", s.revokeInvitation)
+	g.POST("/invitations/:id/accept", s.acceptInvitation)
+	g.GET("/me/invitations", s.listMyInvitations)
 }
 
-// invitationLifetime is how long an invitation can be accepted (by signing up with its
-// email), as the column's default says.
-const invitationLifetime = 14 * 24 * time.Hour
-
 // invitationCreate invites an email to the tenant; the role defaults to agent. Owners
-// are not invited but promoted by an owner.
+// are not invited but promoted by an owner. db.CreateInvitation checks the fields.
 type invitationCreate struct {
-	Email *string      `json:"email"`
-	Role  *db.UserRole `json:"role"`
+	Email *string     `json:"email"`
+	Role  db.UserRole `json:"role"`
 }
 
 func (r *invitationCreate) validate() error {
-	if err := required("email", r.Email != nil); err != nil {
-		return err
-	}
-	email, err := bareEmail("email", *r.Email)
-	if err != nil {
-		return err
-	}
-	r.Email = &email
-	if r.Role == nil {
-		agent := db.UserRoleAgent
-		r.Role = &agent
-	}
-	if *r.Role != db.UserRoleAdmin && *r.Role != db.UserRoleAgent {
-		return fieldProblem("role", "role must be one of admin, agent (owners are made by promoting a member)")
-	}
-	return nil
+	return required("email", r.Email != nil)
 }
 
-// bareEmail lower-cases a bare email address (no display name) and checks it.
-func bareEmail(field, raw string) (string, error) {
-	email := strings.ToLower(strings.TrimSpace(raw))
-	addr, err := mail.ParseAddress(email)
-	if err != nil || addr.Address != email || len(email) > 320 {
-		return "", fieldProblem(field, "%s must be an email address such as ana@example.com", field)
-	}
-	return email, nil
+// invitationCreated is a new invitation and what became of its email: "sent" (Supabase
+// Auth emailed the invitee), "account_exists" (the person already has an account: they
+// sign in and accept), "not_configured" (no SUPABASE_SERVICE_ROLE_KEY: tell them
+// yourself) or "failed" (Auth could not be asked; the invitation stands).
+type invitationCreated struct {
+	db.Invitation
+	InviteEmail string `json:"invite_email"`
 }
 
 func (s *Server) listInvitations(c echo.Context) error {
@@ -85,21 +66,36 @@ func (s *Server) createInvitation(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	return answer(c, http.StatusCreated, s.asAdmin, func(ctx context.Context, q *db.Queries, m member) (db.Invitation, error) {
-		// An invitation is accepted by signing up; a member never signs up again.
-		switch _, err := q.UserGetByEmail(ctx, db.UserGetByEmailParams{TenantID: m.TenantID, Email: *req.Email}); {
-		case err == nil:
-			p := problem(http.StatusConflict, "%s is already a member of this tenant", *req.Email)
-			p.Field = "email"
-			return db.Invitation{}, p
-		case !errors.Is(err, db.ErrNotFound):
-			return db.Invitation{}, err
-		}
-		return q.InvitationCreate(ctx, db.InvitationCreateParams{
-			TenantID: m.TenantID, Email: *req.Email, Role: *req.Role,
-			InvitedByUserID: &m.UserID, ExpiresAt: time.Now().Add(invitationLifetime),
+	var created invitationCreated
+	err := s.asAdmin(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
+		created.Invitation, err = db.CreateInvitation(ctx, q, db.NewInvitation{
+			TenantID: m.TenantID, Email: *req.Email, Role: req.Role, InvitedBy: &m.UserID,
 		})
+		return err
 	})
+	if err != nil {
+		return err
+	}
+	// After the commit: the invitation exists before the person can confirm their email.
+	created.InviteEmail = s.sendInviteEmail(c.Request().Context(), created.Email)
+	return c.JSON(http.StatusCreated, created)
+}
+
+// sendInviteEmail asks Supabase Auth to email the invitee, when it is configured, and
+// says what happened (see invitationCreated).
+func (s *Server) sendInviteEmail(ctx context.Context, email string) string {
+	if s.cfg.Invites == nil {
+		return "not_configured"
+	}
+	switch err := s.cfg.Invites.Invite(ctx, email); {
+	case err == nil:
+		return "sent"
+	case errors.Is(err, auth.ErrAccountExists):
+		return "account_exists"
+	default:
+		slog.WarnContext(ctx, "invitation email not sent", "error", err)
+		return "failed"
+	}
 }
 
 func (s *Server) getInvitation(c echo.Context) error {
@@ -136,4 +132,45 @@ func queryFlag(c echo.Context, name string) (bool, error) {
 		return false, fieldProblem(name, "%s must be true or false", name)
 	}
 	return v, nil
+}
+
+// acceptInvitation lets the caller, signed in with a confirmed email that the invitation
+// names and belonging to no tenant yet, join the inviting tenant. The database holds
+// the rules (private.accept_invitation): an unconfirmed email is a 403, an invitation
+// that is not the caller's or no longer pending a 404, a member of a tenant a 409.
+func (s *Server) acceptInvitation(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var me meResponse
+	err = s.asCaller(c, func(ctx context.Context, q *db.Queries, profile db.User) error {
+		if _, err := q.InvitationAccept(ctx, id); err != nil {
+			return err
+		}
+		joined, err := q.UserGetByID(ctx, profile.ID)
+		if err != nil {
+			return err
+		}
+		me, err = meOf(ctx, q, joined)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, me)
+}
+
+// listMyInvitations lists the pending invitations addressed to the caller's confirmed
+// email, from every tenant: what a person without a tenant may accept.
+func (s *Server) listMyInvitations(c echo.Context) error {
+	var invitations []db.InvitationListForInviteeRow
+	err := s.asCaller(c, func(ctx context.Context, q *db.Queries, _ db.User) (err error) {
+		invitations, err = q.InvitationListForInvitee(ctx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": invitations})
 }

@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/atende/atende/auth"
 	"github.com/atende/atende/db"
+	"github.com/atende/atende/input"
 	"github.com/labstack/echo/v4"
 )
 
@@ -39,28 +39,6 @@ func fieldProblem(field, format string, args ...any) *Problem {
 	return p
 }
 
-// constraintFields names the request field behind a constraint, for constraints whose
-// column PostgreSQL does not report (unique and check constraints).
-var constraintFields = map[string]string{
-	"contacts_tenant_id_phone_key":                          "phone",
-	"contacts_phone_check":                                  "phone",
-	"contacts_email_check":                                  "email",
-	"contacts_name_check":                                   "name",
-	"tenants_slug_key":                                      "slug",
-	"tenants_slug_check":                                    "slug",
-	"tenants_custom_domain_key":                             "custom_domain",
-	"tenants_custom_domain_check":                           "custom_domain",
-	"invitations_tenant_id_email_pending_key":               "email",
-	"invitations_email_check":                               "email",
-	"invitations_role_check":                                "role",
-	"system_settings_key_check":                             "key",
-	"leads_pipeline_tenant_id_contact_id_fkey":              "contact_id",
-	"leads_pipeline_tenant_id_owner_user_id_fkey":           "owner_user_id",
-	"conversations_tenant_id_contact_id_fkey":               "contact_id",
-	"conversations_tenant_id_assigned_user_id_fkey":         "assigned_user_id",
-	"conversations_tenant_id_contact_id_channel_active_key": "contact_id",
-}
-
 // handleError turns any error a handler returns into a problem response. Database errors
 // keep their kind: not found 404, conflict 409, invalid input or reference 400/422,
 // permission 403. Anything unclassified is a 500 whose detail stays in the log.
@@ -83,6 +61,7 @@ func toProblem(err error) *Problem {
 	var p *Problem
 	var httpErr *echo.HTTPError
 	var dbErr *db.Error
+	var inputErr *input.Error
 	switch {
 	case errors.As(err, &p):
 		return p
@@ -98,22 +77,16 @@ func toProblem(err error) *Problem {
 		return problem(http.StatusNotFound, "no such resource")
 	case errors.Is(err, context.DeadlineExceeded):
 		return problem(http.StatusServiceUnavailable, "the database did not answer in time")
+	case errors.As(err, &inputErr):
+		return fieldProblem(inputErr.Field, "%s", inputErr.Reason)
 	case errors.As(err, &dbErr):
-		field := dbErr.Column
-		if f, ok := constraintFields[dbErr.Constraint]; ok {
-			field = f
-		}
 		status := map[error]int{
 			db.ErrConflict:         http.StatusConflict,
 			db.ErrInvalidInput:     http.StatusBadRequest,
 			db.ErrInvalidReference: http.StatusUnprocessableEntity,
 			db.ErrPermission:       http.StatusForbidden,
 		}[dbErr.Kind]
-		detail := dbErr.Kind.Error()
-		if field != "" {
-			detail = strings.ReplaceAll(field, "_", " ") + " " + detail
-		}
-		return &Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail, Field: field}
+		return &Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: dbErr.Reason, Field: dbErr.Field}
 	default:
 		return problem(http.StatusInternalServerError, "internal error")
 	}

@@ -216,3 +216,15 @@ func queryInt(c echo.Context, name string, fallback, lo, hi int) (int, error) {
 	}
 	return n, nil
 }
+
+// optional applies a rule of package input to an optional field: nil stays nil.
+func optional(v *string, rule func(string) (string, error)) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	checked, err := rule(*v)
+	if err != nil {
+		return nil, err
+	}
+	return &checked, nil
+}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -27,6 +28,18 @@ type Config struct {
 	// CursorKey signs pagination cursors; random when empty (cursors then do not survive
 	// a restart).
 	CursorKey []byte
+	// Resolver looks up the TXT records that prove a custom domain; net.DefaultResolver
+	// when nil.
+	Resolver TXTResolver
+	// Invites asks Supabase Auth to email new invitations; nil when not configured
+	// (SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY), and then the invitation is only
+	// stored.
+	Invites *auth.Admin
+}
+
+// TXTResolver looks up DNS TXT records, as *net.Resolver does.
+type TXTResolver interface {
+	LookupTXT(ctx context.Context, name string) ([]string, error)
 }
 
 // Server holds what the handlers share.
@@ -45,6 +58,9 @@ func New(cfg Config, database db.DB, tokens *auth.Verifier) *echo.Echo {
 	}
 	if cfg.BodyLimit == "" {
 		cfg.BodyLimit = "1M"
+	}
+	if cfg.Resolver == nil {
+		cfg.Resolver = net.DefaultResolver
 	}
 	if len(cfg.CursorKey) == 0 {
 		cfg.CursorKey = make([]byte, 32)

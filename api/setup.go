@@ -16,34 +16,20 @@ func (s *Server) setupRoutes(g *echo.Group) {
 }
 
 // setupRequest is "Setup de Novo Cliente": the new tenant's name, address and branding.
+// db.CreateTenant checks the fields.
 type setupRequest struct {
 	Name         *string         `json:"name"`
 	Slug         *string         `json:"slug"`
 	CustomDomain *string         `json:"custom_domain"`
 	LogoURL      *string         `json:"logo_url"`
 	Theme        json.RawMessage `json:"theme"`
-
-	baseDomain string // custom domains may not be under it
 }
 
-func (r *setupRequest) validate() error {
-	if err := required("name", r.Name != nil); err != nil {
+func (r *setupRequest) validate() (err error) {
+	if err = required("name", r.Name != nil); err != nil {
 		return err
 	}
-	if err := required("slug", r.Slug != nil); err != nil {
-		return err
-	}
-	var err error
-	if r.Name, err = tenantName(r.Name); err != nil {
-		return err
-	}
-	if r.Slug, err = tenantSlug(r.Slug); err != nil {
-		return err
-	}
-	if r.CustomDomain, err = customDomain(r.CustomDomain, r.baseDomain); err != nil {
-		return err
-	}
-	if r.LogoURL, err = webURL("logo_url", r.LogoURL); err != nil {
+	if err = required("slug", r.Slug != nil); err != nil {
 		return err
 	}
 	r.Theme, err = jsonObject("theme", r.Theme)
@@ -68,13 +54,20 @@ func (s *Server) setup(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	req := setupRequest{baseDomain: s.hosts.baseDomain}
+	if id.IsAnonymous {
+		return problem(http.StatusForbidden, "an anonymous user cannot create a tenant: sign up with an email first")
+	}
+	var req setupRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	newTenant := db.NewTenant{
+		Name: *req.Name, Slug: *req.Slug, CustomDomain: req.CustomDomain, LogoURL: req.LogoURL, Theme: req.Theme,
+		BaseDomain: s.hosts.baseDomain,
+	}
 	var tenant db.Tenant
-	err = s.db.AsService(ctx, func(q *db.Queries) (err error) {
-		tenant, err = createOwnTenant(ctx, q, id.UserID, req)
+	err = s.db.AsServiceFor(ctx, id.Claims, func(q *db.Queries) (err error) {
+		tenant, err = createOwnTenant(ctx, q, id.UserID, newTenant)
 		return err
 	})
 	if err != nil {
@@ -86,22 +79,23 @@ func (s *Server) setup(c echo.Context) error {
 }
 
 // createOwnTenant creates the tenant and attaches the user to it as owner, on a
-// service-role transaction.
-func createOwnTenant(ctx context.Context, q *db.Queries, userID uuid.UUID, req setupRequest) (db.Tenant, error) {
+// service-role transaction on the user's behalf (db.DB.AsServiceFor).
+func createOwnTenant(ctx context.Context, q *db.Queries, userID uuid.UUID, newTenant db.NewTenant) (db.Tenant, error) {
 	alreadyMember := problem(http.StatusConflict, "you already belong to a tenant; a user belongs to one tenant only")
-	profile, err := q.UserGetByID(ctx, userID)
+	caller, err := q.UserGetCaller(ctx, userID)
 	switch {
 	case errors.Is(err, db.ErrNotFound):
-		// The signup trigger makes every profile; a missing one was removed from its tenant.
-		return db.Tenant{}, problem(http.StatusConflict, "you have no user profile: you were removed from your tenant")
+		return db.Tenant{}, errAccountGone()
 	case err != nil:
 		return db.Tenant{}, err
-	case profile.TenantID != nil:
+	}
+	if err := refusal(caller.Refusal); err != nil {
+		return db.Tenant{}, err
+	}
+	if caller.User.TenantID != nil {
 		return db.Tenant{}, alreadyMember
 	}
-	tenant, err := db.CreateTenant(ctx, q, db.TenantCreateParams{
-		Name: *req.Name, Slug: *req.Slug, CustomDomain: req.CustomDomain, LogoUrl: req.LogoURL, Theme: req.Theme,
-	})
+	tenant, err := db.CreateTenant(ctx, q, newTenant)
 	if err != nil {
 		return db.Tenant{}, err
 	}

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -155,9 +156,9 @@ func (s *Server) authenticate(c echo.Context) (auth.Identity, error) {
 }
 
 // asCaller authenticates the request and runs fn in one transaction as the caller, with
-// the caller's profile (nil before the signup trigger made one, which does not happen in
-// practice). A host naming another tenant than the caller's is a 403.
-func (s *Server) asCaller(c echo.Context, fn func(ctx context.Context, q *db.Queries, id auth.Identity, profile *db.User) error) error {
+// the caller's profile. A host naming another tenant than the caller's is a 403, and so
+// is a banned account or a suspended tenant; a deleted account is a 401.
+func (s *Server) asCaller(c echo.Context, fn func(ctx context.Context, q *db.Queries, profile db.User) error) error {
 	host, err := s.hosts.resolve(c.Request().Context(), c.Request().Host)
 	if err != nil {
 		return err
@@ -168,25 +169,51 @@ func (s *Server) asCaller(c echo.Context, fn func(ctx context.Context, q *db.Que
 	}
 	ctx := c.Request().Context()
 	return s.db.AsCaller(ctx, id.Claims, func(q *db.Queries) error {
-		var profile *db.User
-		switch p, err := q.UserGetByID(ctx, id.UserID); {
-		case err == nil:
-			profile = &p
-		case !errors.Is(err, db.ErrNotFound):
+		caller, err := q.UserGetCaller(ctx, id.UserID)
+		if errors.Is(err, db.ErrNotFound) {
+			return errAccountGone()
+		}
+		if err != nil {
 			return err
 		}
-		if host != nil && profile != nil && profile.TenantID != nil && *profile.TenantID != host.ID {
+		if err := refusal(caller.Refusal); err != nil {
+			return err
+		}
+		profile := caller.User
+		if host != nil && profile.TenantID != nil && *profile.TenantID != host.ID {
 			return problem(http.StatusForbidden, "you are not a member of the tenant at this address")
 		}
-		return fn(ctx, q, id, profile)
+		return fn(ctx, q, profile)
 	})
+}
+
+// refusal answers a caller whose valid token no longer lets them act, as
+// private.caller_refusal says why.
+func refusal(reason string) error {
+	switch reason {
+	case "":
+		return nil
+	case "deleted":
+		return errAccountGone()
+	case "banned":
+		return problem(http.StatusForbidden, "your account is banned")
+	case "suspended":
+		return problem(http.StatusForbidden, "your tenant is suspended: its data cannot be read or changed until it is reactivated")
+	default:
+		return fmt.Errorf("unknown caller refusal %q", reason)
+	}
+}
+
+// errAccountGone answers a valid token whose account was deleted since it was issued.
+func errAccountGone() error {
+	return problem(http.StatusUnauthorized, "the account this access token was issued to no longer exists")
 }
 
 // asMember runs fn as a member of a tenant: the caller must have one, and it must be the
 // tenant the host names, if any.
 func (s *Server) asMember(c echo.Context, fn func(ctx context.Context, q *db.Queries, m member) error) error {
-	return s.asCaller(c, func(ctx context.Context, q *db.Queries, _ auth.Identity, profile *db.User) error {
-		if profile == nil || profile.TenantID == nil || profile.Role == nil {
+	return s.asCaller(c, func(ctx context.Context, q *db.Queries, profile db.User) error {
+		if profile.TenantID == nil || profile.Role == nil {
 			return problem(http.StatusForbidden, "you do not belong to a tenant yet: create one (POST /api/v1/setup) or accept an invitation")
 		}
 		return fn(ctx, q, member{TenantID: *profile.TenantID, UserID: profile.ID, Role: *profile.Role})

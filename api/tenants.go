@@ -3,13 +3,16 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
-	"net/url"
 	"regexp"
+	"slices"
 	"strings"
-	"unicode/utf8"
+	"time"
 
 	"github.com/atende/atende/db"
+	"github.com/atende/atende/input"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 )
@@ -17,22 +20,29 @@ import (
 func (s *Server) tenantRoutes(g *echo.Group) {
 	g.GET("/tenant", s.getTenant)
 	g.PATCH("/tenant", s.updateTenant)
+	g.GET("/tenant/custom-domain", s.getCustomDomain)
+	g.POST("/tenant/custom-domain/verify", s.verifyCustomDomain)
 }
 
 // tenantResource is a tenant as clients see it: who it is and its branding. GET /tenant
 // serves it to anyone (a tenant's login page is drawn before anyone logs in), so it
 // holds nothing private.
 type tenantResource struct {
-	ID           uuid.UUID       `json:"id"`
-	Name         string          `json:"name"`
-	Slug         string          `json:"slug"`
-	CustomDomain *string         `json:"custom_domain"`
-	LogoURL      *string         `json:"logo_url"`
-	Theme        json.RawMessage `json:"theme"`
+	ID           uuid.UUID `json:"id"`
+	Name         string    `json:"name"`
+	Slug         string    `json:"slug"`
+	CustomDomain *string   `json:"custom_domain"`
+	// CustomDomainVerified says whether custom_domain serves the tenant yet.
+	CustomDomainVerified bool            `json:"custom_domain_verified"`
+	LogoURL              *string         `json:"logo_url"`
+	Theme                json.RawMessage `json:"theme"`
 }
 
 func tenantResourceOf(t db.Tenant) tenantResource {
-	return tenantResource{ID: t.ID, Name: t.Name, Slug: t.Slug, CustomDomain: t.CustomDomain, LogoURL: t.LogoUrl, Theme: t.Theme}
+	return tenantResource{
+		ID: t.ID, Name: t.Name, Slug: t.Slug, CustomDomain: t.CustomDomain, CustomDomainVerified: t.CustomDomainVerifiedAt != nil,
+		LogoURL: t.LogoUrl, Theme: t.Theme,
+	}
 }
 
 // tenantUpdate is PATCH /tenant: absent fields are kept; custom_domain and logo_url are
@@ -55,16 +65,18 @@ func (r *tenantUpdate) validate() error {
 		return err
 	}
 	var err error
-	if r.Name.Value, err = tenantName(r.Name.Value); err != nil {
+	if r.Name.Value, err = optional(r.Name.Value, input.TenantName); err != nil {
 		return err
 	}
-	if r.Slug.Value, err = tenantSlug(r.Slug.Value); err != nil {
+	if r.Slug.Value, err = optional(r.Slug.Value, input.Slug); err != nil {
 		return err
 	}
-	if r.CustomDomain.Value, err = customDomain(r.CustomDomain.Value, r.baseDomain); err != nil {
+	if r.CustomDomain.Value, err = optional(r.CustomDomain.Value, func(raw string) (string, error) {
+		return input.CustomDomain(raw, r.baseDomain)
+	}); err != nil {
 		return err
 	}
-	if r.LogoURL.Value, err = webURL("logo_url", r.LogoURL.Value); err != nil {
+	if r.LogoURL.Value, err = optional(r.LogoURL.Value, func(raw string) (string, error) { return input.HTTPSURL("logo_url", raw) }); err != nil {
 		return err
 	}
 	if r.Theme != nil {
@@ -93,6 +105,9 @@ func (s *Server) getTenant(c echo.Context) error {
 	return c.JSON(http.StatusOK, tenantResourceOf(*tenant))
 }
 
+// updateTenant changes the tenant's name, branding and address. The address goes through
+// TenantSetAddress, which applies the same rules to every client of the database; a new
+// custom domain serves the tenant once verified (POST /tenant/custom-domain/verify).
 func (s *Server) updateTenant(c echo.Context) error {
 	req := tenantUpdate{baseDomain: s.hosts.baseDomain}
 	if err := decodeJSON(c, &req); err != nil {
@@ -100,9 +115,17 @@ func (s *Server) updateTenant(c echo.Context) error {
 	}
 	var tenant db.Tenant
 	err := s.asAdmin(c, func(ctx context.Context, q *db.Queries, m member) (err error) {
+		if req.Slug.Set || req.CustomDomain.Set {
+			err := q.TenantSetAddress(ctx, db.TenantSetAddressParams{
+				TenantID: m.TenantID, Slug: req.Slug.Value,
+				SetCustomDomain: req.CustomDomain.Set, CustomDomain: req.CustomDomain.Value,
+			})
+			if err != nil {
+				return err
+			}
+		}
 		tenant, err = q.TenantUpdate(ctx, db.TenantUpdateParams{
-			TenantID: m.TenantID, Name: req.Name.Value, Slug: req.Slug.Value,
-			SetCustomDomain: req.CustomDomain.Set, CustomDomain: req.CustomDomain.Value,
+			TenantID: m.TenantID, Name: req.Name.Value,
 			SetLogoUrl: req.LogoURL.Set, LogoUrl: req.LogoURL.Value,
 			Theme: req.Theme,
 		})
@@ -116,74 +139,89 @@ func (s *Server) updateTenant(c echo.Context) error {
 	return c.JSON(http.StatusOK, tenantResourceOf(tenant))
 }
 
-var (
-	// dnsLabel is what a slug must be, as the tenants_slug_check constraint says.
-	dnsLabel = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
-	// domainName is a custom domain: two labels or more, the last not numeric, as the
-	// tenants_custom_domain_check constraint says.
-	domainName = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
-	// hostPattern is any host name or IPv4 address, for ?host=.
-	hostPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
-)
-
-// reservedSlugs cannot name tenants: api.<base domain> is the bare API host, so a tenant
-// with that slug could never be reached.
-var reservedSlugs = map[string]bool{"api": true}
-
-// tenantName trims a tenant's name and checks its length; nil stays nil.
-func tenantName(raw *string) (*string, error) {
-	if raw == nil {
-		return nil, nil
-	}
-	name := strings.TrimSpace(*raw)
-	if name == "" || utf8.RuneCountInString(name) > 200 {
-		return nil, fieldProblem("name", "name must have 1 to 200 characters")
-	}
-	return &name, nil
+// customDomainStatus tells an admin how to prove the tenant controls its custom domain:
+// publish a TXT record named TXTName holding TXTValue, then verify.
+type customDomainStatus struct {
+	Domain     string     `json:"domain"`
+	Verified   bool       `json:"verified"`
+	VerifiedAt *time.Time `json:"verified_at"`
+	TXTName    string     `json:"txt_name"`
+	TXTValue   string     `json:"txt_value"`
 }
 
-// tenantSlug lower-cases a slug (hosts are case-insensitive) and checks that it is a DNS
-// label that can name the tenant's site <slug>.<base domain>; nil stays nil.
-func tenantSlug(raw *string) (*string, error) {
-	if raw == nil {
-		return nil, nil
+// customDomainRecord is the TXT record name under which a domain's token is published.
+func customDomainRecord(domain string) string { return "_atende." + domain }
+
+func customDomainStatusOf(t db.Tenant) (customDomainStatus, error) {
+	if t.CustomDomain == nil || t.CustomDomainToken == nil {
+		return customDomainStatus{}, problem(http.StatusNotFound, "the tenant has no custom domain: set one with PATCH /api/v1/tenant")
 	}
-	slug := strings.ToLower(strings.TrimSpace(*raw))
-	if !dnsLabel.MatchString(slug) {
-		return nil, fieldProblem("slug", "slug must be a DNS label: 1 to 63 letters, digits and hyphens, not starting or ending with a hyphen")
-	}
-	if reservedSlugs[slug] {
-		return nil, fieldProblem("slug", "slug %q is reserved", slug)
-	}
-	return &slug, nil
+	return customDomainStatus{
+		Domain: *t.CustomDomain, Verified: t.CustomDomainVerifiedAt != nil, VerifiedAt: t.CustomDomainVerifiedAt,
+		TXTName: customDomainRecord(*t.CustomDomain), TXTValue: "atende-verification=" + *t.CustomDomainToken,
+	}, nil
 }
 
-// customDomain lower-cases a custom domain and checks that it is a host name outside the
-// base domain (whose hosts are the tenants' slugs); nil stays nil.
-func customDomain(raw *string, baseDomain string) (*string, error) {
-	if raw == nil {
-		return nil, nil
-	}
-	domain := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(*raw)), ".")
-	if len(domain) > 253 || !domainName.MatchString(domain) {
-		return nil, fieldProblem("custom_domain", "custom_domain must be a host name such as atendimento.clinica.com.br, without scheme, port or path")
-	}
-	if baseDomain != "" && (domain == baseDomain || strings.HasSuffix(domain, "."+baseDomain)) {
-		return nil, fieldProblem("custom_domain", "custom_domain cannot be under %s: the tenant's address there is its slug", baseDomain)
-	}
-	return &domain, nil
+func (s *Server) getCustomDomain(c echo.Context) error {
+	return answer(c, http.StatusOK, s.asAdmin, func(ctx context.Context, q *db.Queries, m member) (customDomainStatus, error) {
+		tenant, err := q.TenantGetByID(ctx, m.TenantID)
+		if err != nil {
+			return customDomainStatus{}, err
+		}
+		return customDomainStatusOf(tenant)
+	})
 }
 
-// webURL checks that a link (a logo, an avatar) is an absolute http or https URL of at
-// most 2048 bytes; nil stays nil.
-func webURL(field string, raw *string) (*string, error) {
-	if raw == nil {
-		return nil, nil
+// verifyCustomDomain looks the tenant's TXT record up and, when it holds the token,
+// marks the domain verified, so that it serves the tenant from then on. The lookup runs
+// between two transactions: no connection waits on DNS.
+func (s *Server) verifyCustomDomain(c echo.Context) error {
+	var status customDomainStatus
+	var tenantID uuid.UUID
+	err := s.asAdmin(c, func(ctx context.Context, q *db.Queries, m member) error {
+		tenant, err := q.TenantGetByID(ctx, m.TenantID)
+		if err != nil {
+			return err
+		}
+		tenantID = tenant.ID
+		status, err = customDomainStatusOf(tenant)
+		return err
+	})
+	if err != nil {
+		return err
 	}
-	link := strings.TrimSpace(*raw)
-	u, err := url.Parse(link)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(link) > 2048 {
-		return nil, fieldProblem(field, "%s must be an http or https URL of at most 2048 bytes", field)
+	if status.Verified {
+		return c.JSON(http.StatusOK, status)
 	}
-	return &link, nil
+	ctx := c.Request().Context()
+	records, err := s.cfg.Resolver.LookupTXT(ctx, status.TXTName)
+	if !slices.Contains(records, status.TXTValue) {
+		found := "none"
+		if err == nil && len(records) > 0 {
+			found = fmt.Sprintf("%q", records)
+		}
+		return problem(http.StatusUnprocessableEntity, "the TXT record %s must hold %q (found: %s); DNS changes can take a while to be seen",
+			status.TXTName, status.TXTValue, found)
+	}
+	var tenant db.Tenant
+	err = s.db.AsService(ctx, func(q *db.Queries) (err error) {
+		tenant, err = q.TenantVerifyCustomDomain(ctx, db.TenantVerifyCustomDomainParams{
+			TenantID: tenantID, CustomDomain: status.Domain, Token: strings.TrimPrefix(status.TXTValue, "atende-verification="),
+		})
+		return err
+	})
+	if errors.Is(err, db.ErrNotFound) {
+		return problem(http.StatusConflict, "the custom domain changed while it was being verified: verify again")
+	}
+	if err != nil {
+		return err
+	}
+	s.hosts.forget(tenant.ID)
+	if status, err = customDomainStatusOf(tenant); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, status)
 }
+
+// hostPattern is any host name or IPv4 address, for ?host=.
+var hostPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)

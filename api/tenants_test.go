@@ -11,12 +11,14 @@ import (
 
 // tenantsBranding is the tenant resource as a client decodes it.
 type tenantsBranding struct {
-	ID           string         `json:"id"`
-	Name         string         `json:"name"`
-	Slug         string         `json:"slug"`
-	CustomDomain *string        `json:"custom_domain"`
-	LogoURL      *string        `json:"logo_url"`
-	Theme        map[string]any `json:"theme"`
+	ID           string  `json:"id"`
+	Name         string  `json:"name"`
+	Slug         string  `json:"slug"`
+	CustomDomain *string `json:"custom_domain"`
+	// CustomDomainVerified says the domain serves the tenant.
+	CustomDomainVerified bool           `json:"custom_domain_verified"`
+	LogoURL              *string        `json:"logo_url"`
+	Theme                map[string]any `json:"theme"`
 }
 
 // tenantsBrandingAt is GET /api/v1/tenant on the host, without a token.
@@ -76,6 +78,13 @@ func TestTenantUpdate(t *testing.T) {
 		updated.LogoURL == nil || *updated.LogoURL != "https://cdn.example/a.png" || updated.Theme["primary"] != "#0055ff" {
 		t.Fatalf("after patch: %+v", updated)
 	}
+	// The new domain is pending: it serves nothing until its TXT record is verified.
+	if updated.CustomDomainVerified {
+		t.Fatal("a new custom domain is verified without proof")
+	}
+	a.do(request{method: "GET", path: "/api/v1/tenant", host: "atendimento.clinica-a.com.br"}).expectProblem(t, http.StatusNotFound, "")
+	a.do(request{method: "POST", path: "/api/v1/tenant/custom-domain/verify", token: owner}).expectProblem(t, http.StatusUnprocessableEntity, "")
+	a.verifyCustomDomain(t, owner)
 	if got := tenantsBrandingAt(t, a, "atendimento.clinica-a.com.br"); got.ID != tn.ID.String() || got.Name != "Clínica A" {
 		t.Fatalf("branding at the custom domain: %+v", got)
 	}
@@ -98,10 +107,12 @@ func TestTenantUpdate(t *testing.T) {
 	patch("", map[string]any{"name": "Anyone's"}).expectProblem(t, http.StatusUnauthorized, "")
 
 	patch(a.token(other.OwnerID), map[string]any{"custom_domain": "clinica-b.com"}).expect(t, http.StatusOK)
+	a.verifyCustomDomain(t, a.token(other.OwnerID))
 	a.expectRefusals(t, owner, []refusal{
 		{"slug not a DNS label", "PATCH", "/api/v1/tenant", map[string]any{"slug": "-clinica"}, 400, "slug"},
 		{"slug too long", "PATCH", "/api/v1/tenant", map[string]any{"slug": "a234567890123456789012345678901234567890123456789012345678901234"}, 400, "slug"},
 		{"slug reserved", "PATCH", "/api/v1/tenant", map[string]any{"slug": "api"}, 400, "slug"},
+		{"slug reserved: www", "PATCH", "/api/v1/tenant", map[string]any{"slug": "WWW"}, 400, "slug"},
 		{"slug null", "PATCH", "/api/v1/tenant", map[string]any{"slug": nil}, 400, "slug"},
 		{"slug taken", "PATCH", "/api/v1/tenant", map[string]any{"slug": "Clinica-B"}, 409, "slug"},
 		{"domain under base", "PATCH", "/api/v1/tenant", map[string]any{"custom_domain": "x.Atende.test"}, 400, "custom_domain"},
@@ -109,12 +120,12 @@ func TestTenantUpdate(t *testing.T) {
 		{"domain with scheme", "PATCH", "/api/v1/tenant", map[string]any{"custom_domain": "https://clinica.com"}, 400, "custom_domain"},
 		{"domain with port", "PATCH", "/api/v1/tenant", map[string]any{"custom_domain": "clinica.com:8443"}, 400, "custom_domain"},
 		{"domain one label", "PATCH", "/api/v1/tenant", map[string]any{"custom_domain": "clinica"}, 400, "custom_domain"},
-		{"domain taken", "PATCH", "/api/v1/tenant", map[string]any{"custom_domain": "CLINICA-B.com"}, 409, "custom_domain"},
 		{"name null", "PATCH", "/api/v1/tenant", map[string]any{"name": nil}, 400, "name"},
 		{"name blank", "PATCH", "/api/v1/tenant", map[string]any{"name": "   "}, 400, "name"},
 		{"name wrong type", "PATCH", "/api/v1/tenant", map[string]any{"name": 7}, 400, "name"},
 		{"theme not an object", "PATCH", "/api/v1/tenant", map[string]any{"theme": []string{"blue"}}, 400, "theme"},
 		{"logo not a web URL", "PATCH", "/api/v1/tenant", map[string]any{"logo_url": "javascript:alert(1)"}, 400, "logo_url"},
+		{"logo over plain http", "PATCH", "/api/v1/tenant", map[string]any{"logo_url": "http://cdn.example/a.png"}, 400, "logo_url"},
 		{"unknown field", "PATCH", "/api/v1/tenant", map[string]any{"status": "suspended"}, 400, "status"},
 		{"malformed JSON", "PATCH", "/api/v1/tenant", `{"name": `, 400, ""},
 		{"not an object", "PATCH", "/api/v1/tenant", `["name"]`, 400, ""},

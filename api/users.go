@@ -6,9 +6,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/atende/atende/auth"
 	"github.com/atende/atende/db"
-	"github.com/google/uuid"
+	"github.com/atende/atende/input"
 	"github.com/labstack/echo/v4"
 )
 
@@ -42,7 +41,7 @@ func (r *meUpdate) validate() error {
 		r.FullName.Value = &name
 	}
 	var err error
-	r.AvatarURL.Value, err = webURL("avatar_url", r.AvatarURL.Value)
+	r.AvatarURL.Value, err = optional(r.AvatarURL.Value, func(raw string) (string, error) { return input.HTTPSURL("avatar_url", raw) })
 	return err
 }
 
@@ -58,19 +57,10 @@ func (r *userUpdate) validate() error {
 	return enumValue("role", *r.Role, db.AllUserRoleValues())
 }
 
-// errNoProfile answers a caller whose profile is gone (removed from their tenant). A new
-// problem each time: handleError writes the request id into it.
-func errNoProfile() error {
-	return problem(http.StatusNotFound, "you have no user profile: you were removed from your tenant")
-}
-
 func (s *Server) getMe(c echo.Context) error {
 	var me meResponse
-	err := s.asCaller(c, func(ctx context.Context, q *db.Queries, _ auth.Identity, profile *db.User) (err error) {
-		if profile == nil {
-			return errNoProfile()
-		}
-		me, err = meOf(ctx, q, *profile)
+	err := s.asCaller(c, func(ctx context.Context, q *db.Queries, profile db.User) (err error) {
+		me, err = meOf(ctx, q, profile)
 		return err
 	})
 	if err != nil {
@@ -85,10 +75,7 @@ func (s *Server) updateMe(c echo.Context) error {
 		return err
 	}
 	var me meResponse
-	err := s.asCaller(c, func(ctx context.Context, q *db.Queries, _ auth.Identity, profile *db.User) error {
-		if profile == nil {
-			return errNoProfile()
-		}
+	err := s.asCaller(c, func(ctx context.Context, q *db.Queries, profile db.User) error {
 		updated, err := q.UserUpdateSelf(ctx, db.UserUpdateSelfParams{
 			ID: profile.ID, SetFullName: req.FullName.Set, FullName: req.FullName.Value,
 			SetAvatarUrl: req.AvatarURL.Set, AvatarUrl: req.AvatarURL.Value,
@@ -155,50 +142,21 @@ func (s *Server) updateUser(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	// The database enforces who may change which role (private.enforce_member_rules).
 	return answer(c, http.StatusOK, s.asAdmin, func(ctx context.Context, q *db.Queries, m member) (db.User, error) {
-		if err := checkManageable(ctx, q, m, id); err != nil {
-			return db.User{}, err
-		}
-		if *req.Role == db.UserRoleOwner && m.Role != db.UserRoleOwner {
-			return db.User{}, errOwnersOnly()
-		}
 		return q.UserUpdateRole(ctx, db.UserUpdateRoleParams{TenantID: m.TenantID, ID: id, Role: *req.Role})
 	})
 }
 
 // deleteUser removes a member from the tenant: their profile goes, and the rows that
 // named them (assignments, lead ownership, messages sent) keep the rest with no user.
+// The database enforces who may remove whom (private.enforce_member_rules).
 func (s *Server) deleteUser(c echo.Context) error {
 	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
 	return answerNoContent(c, s.asAdmin, func(ctx context.Context, q *db.Queries, m member) error {
-		if err := checkManageable(ctx, q, m, id); err != nil {
-			return err
-		}
 		return deleted(q.UserDelete(ctx, db.UserDeleteParams{TenantID: m.TenantID, ID: id}))
 	})
-}
-
-func errOwnersOnly() error {
-	return problem(http.StatusForbidden, "only an owner may make, change or remove an owner")
-}
-
-// checkManageable enforces, before an admin changes a member's role or removes them, the
-// rules the database does not: the member exists in the tenant (else 404), nobody
-// changes or removes themselves (so a tenant always keeps the owner or admin acting),
-// and only an owner touches another owner.
-func checkManageable(ctx context.Context, q *db.Queries, m member, id uuid.UUID) error {
-	if id == m.UserID {
-		return problem(http.StatusForbidden, "you cannot change your own role or remove yourself")
-	}
-	user, err := q.UserGet(ctx, db.UserGetParams{TenantID: m.TenantID, ID: id})
-	if err != nil {
-		return err
-	}
-	if user.Role != nil && *user.Role == db.UserRoleOwner && m.Role != db.UserRoleOwner {
-		return errOwnersOnly()
-	}
-	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -27,12 +28,21 @@ func (s *Server) webhookRoutes(g *echo.Group) {
 	g.POST("/webhooks/:tenant_id/status", s.receiveStatus)
 }
 
-// signatureHeader carries a webhook's signature: "sha256=" and the lower-case hex
-// HMAC-SHA256 of the raw body, keyed with the tenant's webhook secret.
-const signatureHeader = "X-Atende-Signature"
+// A webhook delivery is signed: timestampHeader carries the time it was signed, in unix
+// seconds, and signatureHeader "sha256=" and the lower-case hex HMAC-SHA256 of
+// "<timestamp>.<raw body>", keyed with the tenant's webhook secret (its hex text, as
+// bytes). A delivery signed more than webhookTolerance away from now is refused, so a
+// captured one cannot be replayed later.
+const (
+	timestampHeader  = "X-Atende-Timestamp"
+	signatureHeader  = "X-Atende-Signature"
+	webhookTolerance = 5 * time.Minute
+)
 
-func webhookMAC(secret string, body []byte) []byte {
+func webhookMAC(secret, timestamp string, body []byte) []byte {
 	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(timestamp))
+	m.Write([]byte("."))
 	m.Write(body)
 	return m.Sum(nil)
 }
@@ -54,19 +64,26 @@ func (s *Server) webhookBody(c echo.Context, dst any) (uuid.UUID, error) {
 }
 
 // verifySignature checks the body's signature against the addressed tenant's secret. A
-// malformed tenant id, an unknown tenant and a missing or wrong signature all get the
-// same 401, so that the answer does not tell which tenant ids exist.
+// malformed tenant id, an unknown tenant, a stale timestamp and a missing or wrong
+// signature all get the same 401, so that the answer does not tell which tenant ids
+// exist. A suspended tenant takes no deliveries (423: the provider retries later).
 func (s *Server) verifySignature(c echo.Context, body []byte) (uuid.UUID, error) {
 	unauthorized := problem(http.StatusUnauthorized,
-		"the request must be signed: %s: sha256=<hex HMAC-SHA256 of the body keyed with the tenant's webhook secret>", signatureHeader)
+		"the request must be signed within %s of %s (unix seconds): %s: sha256=<hex HMAC-SHA256 of \"<timestamp>.<body>\" keyed with the tenant's webhook secret>",
+		webhookTolerance, timestampHeader, signatureHeader)
 	tenantID, err := uuid.Parse(c.Param("tenant_id"))
+	timestamp := c.Request().Header.Get(timestampHeader)
+	signedAt, timeErr := strconv.ParseInt(timestamp, 10, 64)
 	hexMAC, signed := strings.CutPrefix(c.Request().Header.Get(signatureHeader), "sha256=")
 	mac, hexErr := hex.DecodeString(hexMAC)
-	if err != nil || !signed || hexErr != nil {
+	if err != nil || timeErr != nil || !signed || hexErr != nil {
+		return uuid.Nil, unauthorized
+	}
+	if skew := time.Since(time.Unix(signedAt, 0)); skew > webhookTolerance || skew < -webhookTolerance {
 		return uuid.Nil, unauthorized
 	}
 	ctx := c.Request().Context()
-	var secret db.TenantSecret
+	var secret db.TenantSecretGetRow
 	err = s.db.AsService(ctx, func(q *db.Queries) (err error) {
 		secret, err = q.TenantSecretGet(ctx, tenantID)
 		return err
@@ -76,8 +93,10 @@ func (s *Server) verifySignature(c echo.Context, body []byte) (uuid.UUID, error)
 		return uuid.Nil, unauthorized
 	case err != nil:
 		return uuid.Nil, err
-	case !hmac.Equal(mac, webhookMAC(secret.WebhookSecret, body)):
+	case !hmac.Equal(mac, webhookMAC(secret.WebhookSecret, timestamp, body)):
 		return uuid.Nil, unauthorized
+	case secret.TenantStatus != db.TenantStatusActive:
+		return uuid.Nil, problem(http.StatusLocked, "the tenant is suspended: it takes no deliveries until it is reactivated")
 	}
 	return tenantID, nil
 }

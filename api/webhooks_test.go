@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -29,20 +30,27 @@ func webhookSecret(t *testing.T, a *testAPI, tenantID uuid.UUID) string {
 	return secret
 }
 
-// webhookSignature signs a body as a provider does.
-func webhookSignature(secret string, body []byte) string {
+// webhookSignature is the signature header's value for a body signed at the timestamp
+// (unix seconds), as a provider computes it: the hex text of the secret is the key.
+func webhookSignature(secret, timestamp string, body []byte) string {
 	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(timestamp + "."))
 	m.Write(body)
 	return "sha256=" + hex.EncodeToString(m.Sum(nil))
 }
 
-// webhookCall posts a body to a webhook path with the signature header given (none when
-// empty). It may be called from any goroutine.
-func webhookCall(a *testAPI, path, signature string, body []byte) (response, error) {
-	header := http.Header{}
-	if signature != "" {
-		header.Set("X-Atende-Signature", signature)
-	}
+// signedAt is the headers of a body signed with the secret at the time.
+func signedAt(secret string, at time.Time, body []byte) http.Header {
+	timestamp := strconv.FormatInt(at.Unix(), 10)
+	return http.Header{"X-Atende-Timestamp": {timestamp}, "X-Atende-Signature": {webhookSignature(secret, timestamp, body)}}
+}
+
+// signed is the headers of a body signed with the secret now.
+func signed(secret string, body []byte) http.Header { return signedAt(secret, time.Now(), body) }
+
+// webhookCall posts a body to a webhook path with the headers given. It may be called
+// from any goroutine.
+func webhookCall(a *testAPI, path string, header http.Header, body []byte) (response, error) {
 	return inboxSend(a, "POST", path, "", header, body)
 }
 
@@ -54,7 +62,7 @@ func webhookPost(t *testing.T, a *testAPI, tenantID uuid.UUID, kind, secret stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := webhookCall(a, "/api/v1/webhooks/"+tenantID.String()+"/"+kind, webhookSignature(secret, body), body)
+	res, err := webhookCall(a, "/api/v1/webhooks/"+tenantID.String()+"/"+kind, signed(secret, body), body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +215,7 @@ func TestInboundWebhook(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			req.Header.Set("X-Atende-Signature", webhookSignature(secret, body))
+			req.Header = signed(secret, body)
 			res, err := a.server.Client().Do(req)
 			if err != nil {
 				t.Fatal(err)
@@ -232,24 +240,37 @@ func TestWebhookSignatures(t *testing.T) {
 	status, _ := json.Marshal(map[string]any{"channel": "whatsapp", "external_id": "wamid.clinica-a", "status": "read"})
 	path := func(tenant, kind string) string { return "/api/v1/webhooks/" + tenant + "/" + kind }
 
+	now := strconv.FormatInt(time.Now().Unix(), 10)
+	header := func(timestamp, signature string) http.Header {
+		return http.Header{"X-Atende-Timestamp": {timestamp}, "X-Atende-Signature": {signature}}
+	}
+	bodyOnly := hmac.New(sha256.New, []byte(secret)) // the signature of the body alone, without its time
+	bodyOnly.Write(inbound)
 	tests := []struct {
-		name, path, signature string
-		body                  []byte
+		name, path string
+		header     http.Header
+		body       []byte
 	}{
-		{"no signature", path(tn.ID.String(), "inbound"), "", inbound},
-		{"signed with another tenant's secret", path(tn.ID.String(), "inbound"), webhookSignature(webhookSecret(t, a, other.ID), inbound), inbound},
-		{"signature of another body", path(tn.ID.String(), "inbound"), webhookSignature(secret, status), inbound},
-		{"signature without its scheme", path(tn.ID.String(), "inbound"), strings.TrimPrefix(webhookSignature(secret, inbound), "sha256="), inbound},
-		{"signature not in hex", path(tn.ID.String(), "inbound"), "sha256=not-hex", inbound},
-		{"unknown tenant", path(uuid.NewString(), "inbound"), webhookSignature(secret, inbound), inbound},
-		{"malformed tenant id", path("clinica-a", "inbound"), webhookSignature(secret, inbound), inbound},
-		{"status without signature", path(tn.ID.String(), "status"), "", status},
-		{"status signed with another tenant's secret", path(tn.ID.String(), "status"), webhookSignature(webhookSecret(t, a, other.ID), status), status},
+		{"no signature", path(tn.ID.String(), "inbound"), http.Header{}, inbound},
+		{"signed with another tenant's secret", path(tn.ID.String(), "inbound"), signed(webhookSecret(t, a, other.ID), inbound), inbound},
+		{"signature of another body", path(tn.ID.String(), "inbound"), header(now, webhookSignature(secret, now, status)), inbound},
+		{"signature without its scheme", path(tn.ID.String(), "inbound"), header(now, strings.TrimPrefix(webhookSignature(secret, now, inbound), "sha256=")), inbound},
+		{"signature not in hex", path(tn.ID.String(), "inbound"), header(now, "sha256=not-hex"), inbound},
+		{"signature of the body without the timestamp", path(tn.ID.String(), "inbound"), header(now, "sha256="+hex.EncodeToString(bodyOnly.Sum(nil))), inbound},
+		{"no timestamp", path(tn.ID.String(), "inbound"), header("", webhookSignature(secret, "", inbound)), inbound},
+		{"timestamp not a number", path(tn.ID.String(), "inbound"), header("now", webhookSignature(secret, "now", inbound)), inbound},
+		{"another timestamp than signed", path(tn.ID.String(), "inbound"), header(now, webhookSignature(secret, "1", inbound)), inbound},
+		{"signed six minutes ago (a replay)", path(tn.ID.String(), "inbound"), signedAt(secret, time.Now().Add(-6*time.Minute), inbound), inbound},
+		{"signed six minutes ahead", path(tn.ID.String(), "inbound"), signedAt(secret, time.Now().Add(6*time.Minute), inbound), inbound},
+		{"unknown tenant", path(uuid.NewString(), "inbound"), signed(secret, inbound), inbound},
+		{"malformed tenant id", path("clinica-a", "inbound"), signed(secret, inbound), inbound},
+		{"status without signature", path(tn.ID.String(), "status"), http.Header{}, status},
+		{"status signed with another tenant's secret", path(tn.ID.String(), "status"), signed(webhookSecret(t, a, other.ID), status), status},
 	}
 	before, otherBefore := a.tenantSnapshot(t, tn.ID), a.tenantSnapshot(t, other.ID)
 	var details []string
 	for _, tt := range tests {
-		res, err := webhookCall(a, tt.path, tt.signature, tt.body)
+		res, err := webhookCall(a, tt.path, tt.header, tt.body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -286,7 +307,7 @@ func TestInboundWebhookConcurrentDuplicates(t *testing.T) {
 	body, _ := json.Marshal(map[string]any{"channel": "whatsapp", "external_id": "wamid.HBgN001", "from": "+55 21 98888-7777",
 		"content": "Oi, quero marcar", "timestamp": sentAt.Format(time.RFC3339Nano)})
 	path := "/api/v1/webhooks/" + tn.ID.String() + "/inbound"
-	signature := webhookSignature(secret, body)
+	header := signed(secret, body)
 
 	const deliveries = 50
 	receipts := make(chan webhookReceipt, deliveries)
@@ -295,7 +316,7 @@ func TestInboundWebhookConcurrentDuplicates(t *testing.T) {
 	for range deliveries {
 		wg.Go(func() {
 			<-start // all deliveries race for the same rows
-			res, err := webhookCall(a, path, signature, body)
+			res, err := webhookCall(a, path, header, body)
 			if err != nil || res.status != http.StatusOK {
 				t.Errorf("delivery: status %d, err %v: %s", res.status, err, res.body)
 				return

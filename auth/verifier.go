@@ -68,6 +68,10 @@ type Config struct {
 	// JWTSecret is the project's legacy HS256 secret (SUPABASE_JWT_SECRET), used as raw
 	// bytes like Supabase Auth and PostgREST do. Empty disables HS256 tokens.
 	JWTSecret string
+	// RefuseHS256 refuses HS256 tokens even when JWTSecret is set: a project that moved to
+	// asymmetric keys keeps the secret (to mint development tokens, to sign cursors) but
+	// no longer trusts tokens signed with it.
+	RefuseHS256 bool
 	// SupabaseURL is the project URL (SUPABASE_URL). It sets the expected issuer,
 	// <SupabaseURL>/auth/v1, and the JWKS location. Empty disables asymmetric tokens
 	// and the issuer check.
@@ -82,31 +86,36 @@ type Config struct {
 
 // Identity is what a verified access token says about its bearer.
 type Identity struct {
-	UserID    uuid.UUID
-	Email     string // empty when the token has no email claim
-	Role      string
-	ExpiresAt time.Time
+	UserID uuid.UUID
+	Email  string // empty when the token has no email claim
+	Role   string
+	// IsAnonymous is Supabase's is_anonymous claim: a user signed in anonymously, with no
+	// email or password.
+	IsAnonymous bool
+	ExpiresAt   time.Time
 	// Claims is the verified token payload, verbatim: the value for request.jwt.claims.
 	Claims json.RawMessage
 }
 
 // Verifier verifies access tokens. It is safe for concurrent use.
 type Verifier struct {
-	secret   []byte // nil: HS256 disabled
-	issuer   string // "": not checked
-	audience string
-	jwks     *keySet // nil: asymmetric tokens disabled
-	now      func() time.Time
-	cache    *resultCache
+	secret      []byte // nil: HS256 disabled
+	refuseHS256 bool   // the secret only mints
+	issuer      string // "": not checked
+	audience    string
+	jwks        *keySet // nil: asymmetric tokens disabled
+	now         func() time.Time
+	cache       *resultCache
 }
 
 // New returns a Verifier for cfg. It does not contact the network: the JWKS is fetched
 // when the first asymmetric token arrives.
 func New(cfg Config) (*Verifier, error) {
 	v := &Verifier{
-		audience: cfg.Audience,
-		now:      cfg.Now,
-		cache:    newResultCache(cacheSize),
+		refuseHS256: cfg.RefuseHS256,
+		audience:    cfg.Audience,
+		now:         cfg.Now,
+		cache:       newResultCache(cacheSize),
 	}
 	if v.audience == "" {
 		v.audience = DefaultAudience
@@ -236,8 +245,8 @@ func (v *Verifier) verify(ctx context.Context, token string) (entry, error) {
 func (v *Verifier) keyFor(ctx context.Context, alg jwa.SignatureAlgorithm, kid string) (any, error) {
 	switch alg {
 	case jwa.HS256():
-		if v.secret == nil {
-			return nil, errors.New("HS256 token but no JWT secret is configured")
+		if v.secret == nil || v.refuseHS256 {
+			return nil, errors.New("HS256 tokens are not accepted: no JWT secret is configured, or HS256 is turned off")
 		}
 		return v.secret, nil
 	case jwa.ES256(), jwa.RS256():
@@ -281,6 +290,11 @@ func identityOf(t jwt.Token) (Identity, error) {
 	if t.Has("email") {
 		if err := t.Get("email", &id.Email); err != nil {
 			return id, fmt.Errorf("email claim: %w", err)
+		}
+	}
+	if t.Has("is_anonymous") {
+		if err := t.Get("is_anonymous", &id.IsAnonymous); err != nil {
+			return id, fmt.Errorf("is_anonymous claim: %w", err)
 		}
 	}
 	id.UserID = uid

@@ -107,7 +107,7 @@ func (q *Queries) CampaignGet(ctx context.Context, arg CampaignGetParams) (Campa
 const campaignLaunch = `-- name: CampaignLaunch :one
 with campaign as (
   update campaigns
-  set status = 'running', started_at = coalesce(started_at, now()), updated_at = now()
+  set status = 'running', updated_at = now()
   where tenant_id = $1::uuid and id = $2::uuid and status in ('draft', 'scheduled', 'running')
   returning tenant_id, id, name, channel, status, message_template, audience_filter, scheduled_at, started_at, completed_at, created_at, updated_at
 ), queued as (
@@ -272,7 +272,6 @@ update campaigns set
   message_template = case when $3::boolean then $4::text else message_template end,
   audience_filter = coalesce($5::jsonb, audience_filter),
   scheduled_at = case when $6::boolean then $7::timestamptz else scheduled_at end,
-  completed_at = case when $2::campaign_status in ('completed', 'cancelled') then coalesce(completed_at, now()) else completed_at end,
   updated_at = now()
 where tenant_id = $8::uuid and id = $9::uuid
 returning tenant_id, id, name, channel, status, message_template, audience_filter, scheduled_at, started_at, completed_at, created_at, updated_at
@@ -290,6 +289,8 @@ type CampaignUpdateParams struct {
 	ID                 uuid.UUID       `json:"id"`
 }
 
+// Status moves only as private.enforce_campaign_lifecycle allows, which also stamps
+// started_at and completed_at.
 func (q *Queries) CampaignUpdate(ctx context.Context, arg CampaignUpdateParams) (Campaign, error) {
 	row := q.db.QueryRow(ctx, campaignUpdate,
 		arg.Name,

@@ -3,6 +3,7 @@ package db
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -13,26 +14,27 @@ import (
 var (
 	ErrNotFound         = errors.New("not found")
 	ErrConflict         = errors.New("conflicts with an existing row")
-	ErrInvalidReference = errors.New("references a row that does not exist")
 	ErrInvalidInput     = errors.New("invalid input")
+	ErrInvalidReference = errors.New("references a row that does not exist")
 	ErrPermission       = errors.New("permission denied")
 )
 
-// Error is a PostgreSQL error classified as one of the kinds above. Constraint and
-// Column name what was violated, so a response can name the offending field.
+// Error is a PostgreSQL error classified as one of the kinds above. Field names the
+// request field at fault, when known, and Reason says what is wrong in words a user
+// understands.
 type Error struct {
 	Kind       error
 	Constraint string
-	Column     string
-	Detail     string
+	Field      string
+	Reason     string
 	Err        error
 }
 
 func (e *Error) Error() string {
 	if e.Constraint != "" {
-		return fmt.Sprintf("%v (%s): %v", e.Kind, e.Constraint, e.Err)
+		return fmt.Sprintf("%s (%s)", e.Reason, e.Constraint)
 	}
-	return fmt.Sprintf("%v: %v", e.Kind, e.Err)
+	return e.Reason
 }
 
 func (e *Error) Unwrap() []error { return []error{e.Kind, e.Err} }
@@ -56,9 +58,58 @@ var pgErrorKinds = map[string]error{
 	"42501": ErrPermission,       // insufficient_privilege, including RLS WITH CHECK
 }
 
-// MapError classifies err: pgx.ErrNoRows becomes ErrNotFound and a PostgreSQL error with
-// a known SQLSTATE an *Error of its kind. Other errors (connection, cancellation) and
-// errors already classified are returned unchanged.
+// stateConstraints are checks on a row's state rather than on a value: breaking one
+// conflicts with what the row is now (a finished campaign, a delivered message).
+var stateConstraints = map[string]bool{
+	"campaigns_status_transition": true,
+	"campaigns_content_fixed":     true,
+	"messages_status_monotonic":   true,
+}
+
+// constraintFields names the request field behind a constraint, for constraints whose
+// column PostgreSQL does not report (unique and check constraints, rule triggers).
+var constraintFields = map[string]string{
+	"contacts_tenant_id_phone_key":                          "phone",
+	"contacts_phone_check":                                  "phone",
+	"contacts_email_check":                                  "email",
+	"contacts_name_check":                                   "name",
+	"tenants_slug_key":                                      "slug",
+	"tenants_slug_check":                                    "slug",
+	"tenants_slug_not_reserved":                             "slug",
+	"tenants_custom_domain_verified_key":                    "custom_domain",
+	"tenants_custom_domain_check":                           "custom_domain",
+	"tenants_logo_url_https":                                "logo_url",
+	"users_avatar_url_https":                                "avatar_url",
+	"invitations_tenant_id_email_pending_key":               "email",
+	"invitations_email_check":                               "email",
+	"invitations_email_not_member":                          "email",
+	"invitations_role_check":                                "role",
+	"system_settings_key_check":                             "key",
+	"campaigns_status_transition":                           "status",
+	"leads_pipeline_tenant_id_contact_id_fkey":              "contact_id",
+	"leads_pipeline_tenant_id_owner_user_id_fkey":           "owner_user_id",
+	"conversations_tenant_id_contact_id_fkey":               "contact_id",
+	"conversations_tenant_id_assigned_user_id_fkey":         "assigned_user_id",
+	"conversations_tenant_id_contact_id_channel_active_key": "contact_id",
+}
+
+// constraintReasons say why, for constraints whose PostgreSQL message is not written
+// for users. The rules the schema raises itself (RAISE in private functions) have
+// messages that are, and keep them.
+var constraintReasons = map[string]string{
+	"contacts_tenant_id_phone_key":                          "another contact has this phone number",
+	"tenants_slug_key":                                      "another tenant has this slug",
+	"tenants_slug_not_reserved":                             "this slug is reserved for the platform",
+	"tenants_custom_domain_verified_key":                    "another tenant has verified this domain",
+	"tenants_logo_url_https":                                "logo_url must be an https URL",
+	"users_avatar_url_https":                                "avatar_url must be an https URL",
+	"invitations_tenant_id_email_pending_key":               "this email already has a pending invitation",
+	"conversations_tenant_id_contact_id_channel_active_key": "the contact already has an open conversation on this channel",
+}
+
+// MapError classifies err: pgx.ErrNoRows and PostgreSQL's no_data_found become
+// ErrNotFound, and a PostgreSQL error with a known SQLSTATE an *Error of its kind. Other
+// errors (connection, cancellation) and errors already classified are returned unchanged.
 func MapError(err error) error {
 	var classified *Error
 	if err == nil || errors.Is(err, ErrNotFound) || errors.As(err, &classified) {
@@ -71,9 +122,33 @@ func MapError(err error) error {
 	if !errors.As(err, &pgErr) {
 		return err
 	}
+	if pgErr.Code == "P0002" { // no_data_found, raised by the schema's functions
+		return fmt.Errorf("%w: %w", ErrNotFound, err)
+	}
 	kind, ok := pgErrorKinds[pgErr.Code]
 	if !ok {
 		return err
 	}
-	return &Error{Kind: kind, Constraint: pgErr.ConstraintName, Column: pgErr.ColumnName, Detail: pgErr.Detail, Err: err}
+	if stateConstraints[pgErr.ConstraintName] {
+		kind = ErrConflict
+	}
+	field := pgErr.ColumnName
+	if f, ok := constraintFields[pgErr.ConstraintName]; ok {
+		field = f
+	}
+	return &Error{Kind: kind, Constraint: pgErr.ConstraintName, Field: field, Reason: reason(pgErr, kind, field), Err: err}
+}
+
+// reason words the error for the caller.
+func reason(pgErr *pgconn.PgError, kind error, field string) string {
+	if r, ok := constraintReasons[pgErr.ConstraintName]; ok {
+		return r
+	}
+	if pgErr.Routine == "exec_stmt_raise" { // a RAISE in the schema's own functions
+		return pgErr.Message
+	}
+	if field != "" {
+		return fmt.Sprintf("%s %v", strings.ReplaceAll(field, "_", " "), kind)
+	}
+	return kind.Error()
 }

@@ -12,9 +12,22 @@ import (
 	"github.com/google/uuid"
 )
 
+const invitationAccept = `-- name: InvitationAccept :one
+select private.accept_invitation($1::uuid)::uuid as tenant_id
+`
+
+// Not tenant-scoped: the caller joins the tenant whose invitation it is (see
+// private.accept_invitation for the rules). Returns that tenant's id.
+func (q *Queries) InvitationAccept(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
+	row := q.db.QueryRow(ctx, invitationAccept, id)
+	var tenant_id uuid.UUID
+	err := row.Scan(&tenant_id)
+	return tenant_id, err
+}
+
 const invitationCreate = `-- name: InvitationCreate :one
-insert into invitations (tenant_id, email, role, invited_by_user_id, expires_at)
-values ($1::uuid, lower($2::text), $3::user_role, $4::uuid, $5::timestamptz)
+insert into invitations (tenant_id, email, role, invited_by_user_id)
+values ($1::uuid, $2::text, $3::user_role, $4::uuid)
 returning tenant_id, id, email, role, invited_by_user_id, accepted_user_id, expires_at, accepted_at, revoked_at, created_at
 `
 
@@ -23,16 +36,16 @@ type InvitationCreateParams struct {
 	Email           string     `json:"email"`
 	Role            UserRole   `json:"role"`
 	InvitedByUserID *uuid.UUID `json:"invited_by_user_id"`
-	ExpiresAt       time.Time  `json:"expires_at"`
 }
 
+// Expires on the column's default date. An email that is already a member is refused
+// (invitations_email_not_member), as is a second pending one (…_email_pending_key).
 func (q *Queries) InvitationCreate(ctx context.Context, arg InvitationCreateParams) (Invitation, error) {
 	row := q.db.QueryRow(ctx, invitationCreate,
 		arg.TenantID,
 		arg.Email,
 		arg.Role,
 		arg.InvitedByUserID,
-		arg.ExpiresAt,
 	)
 	var i Invitation
 	err := row.Scan(
@@ -122,6 +135,55 @@ func (q *Queries) InvitationList(ctx context.Context, arg InvitationListParams) 
 			&i.AcceptedAt,
 			&i.RevokedAt,
 			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const invitationListForInvitee = `-- name: InvitationListForInvitee :many
+select i.id, i.tenant_id, i.role, i.expires_at, i.created_at, t.name as tenant_name, t.slug as tenant_slug
+from invitations i join tenants t on t.id = i.tenant_id
+where i.email = private.caller_confirmed_email()
+  and i.accepted_at is null and i.revoked_at is null and i.expires_at > now()
+order by i.created_at desc, i.id desc
+`
+
+type InvitationListForInviteeRow struct {
+	ID         uuid.UUID `json:"id"`
+	TenantID   uuid.UUID `json:"tenant_id"`
+	Role       UserRole  `json:"role"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	CreatedAt  time.Time `json:"created_at"`
+	TenantName string    `json:"tenant_name"`
+	TenantSlug string    `json:"tenant_slug"`
+}
+
+// Not tenant-scoped: the pending invitations addressed to the caller's confirmed email,
+// from every tenant that sent one, with the tenant's name and slug (the invitee's RLS
+// policies show exactly these).
+func (q *Queries) InvitationListForInvitee(ctx context.Context) ([]InvitationListForInviteeRow, error) {
+	rows, err := q.db.Query(ctx, invitationListForInvitee)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []InvitationListForInviteeRow{}
+	for rows.Next() {
+		var i InvitationListForInviteeRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.TenantID,
+			&i.Role,
+			&i.ExpiresAt,
+			&i.CreatedAt,
+			&i.TenantName,
+			&i.TenantSlug,
 		); err != nil {
 			return nil, err
 		}

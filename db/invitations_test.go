@@ -3,29 +3,28 @@ package db_test
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/atende/atende/db"
 	"github.com/atende/atende/db/dbtest"
+	"github.com/atende/atende/input"
 	"github.com/google/uuid"
 )
 
-func inviteParams(tn dbtest.Tenant, email string) db.InvitationCreateParams {
-	return db.InvitationCreateParams{
-		TenantID: tn.ID, Email: email, Role: db.UserRoleAdmin, InvitedByUserID: &tn.OwnerID,
-		ExpiresAt: time.Now().Add(7 * 24 * time.Hour),
-	}
+func inviteParams(tn dbtest.Tenant, email string) db.NewInvitation {
+	return db.NewInvitation{TenantID: tn.ID, Email: email, Role: db.UserRoleAdmin, InvitedBy: &tn.OwnerID}
 }
 
 // invite creates an invitation as the tenant's owner and returns it with the error, so
 // that the test can expect a refusal.
-func invite(t *testing.T, d *dbtest.Database, tn dbtest.Tenant, params db.InvitationCreateParams) (db.Invitation, error) {
+func invite(t *testing.T, d *dbtest.Database, tn dbtest.Tenant, params db.NewInvitation) (db.Invitation, error) {
 	t.Helper()
 	var invitation db.Invitation
 	err := d.App.AsCaller(t.Context(), tn.OwnerClaims(), func(q *db.Queries) error {
 		var err error
-		invitation, err = q.InvitationCreate(t.Context(), params)
+		invitation, err = db.CreateInvitation(t.Context(), q, params)
 		return err
 	})
 	return invitation, err
@@ -75,31 +74,45 @@ func TestInvitationCreate(t *testing.T) {
 		invitation.AcceptedAt != nil || invitation.RevokedAt != nil {
 		t.Errorf("invitation = %+v, want a pending admin invitation of nova.pessoa@example.com by the owner", invitation)
 	}
+	if days := time.Until(invitation.ExpiresAt).Hours() / 24; days < 13.9 || days > 14 {
+		t.Errorf("invitation expires in %.2f days, want 14", days)
+	}
 
+	owner := inviteParams(tn, "dono@example.com")
+	owner.Role = db.UserRoleOwner
+	padded := inviteParams(tn, "  Ana@Example.COM ")
 	tests := []struct {
-		name   string
-		tenant dbtest.Tenant
-		params db.InvitationCreateParams
-		want   error
+		name       string
+		tenant     dbtest.Tenant
+		params     db.NewInvitation
+		constraint string // the database refuses it: a conflict on this constraint
+		field      string // the constructor refuses it: an *input.Error on this field
 	}{
-		{"same email pending, other case", tn, inviteParams(tn, "NOVA.PESSOA@example.com"), db.ErrConflict},
-		{"same email in another tenant", other, inviteParams(other, "nova.pessoa@example.com"), nil},
-		{"owner role", tn, func() db.InvitationCreateParams {
-			p := inviteParams(tn, "dono@example.com")
-			p.Role = db.UserRoleOwner
-			return p
-		}(), db.ErrInvalidInput},
-		{"not an email", tn, inviteParams(tn, "nobody"), db.ErrInvalidInput},
+		{"same email pending, other case", tn, inviteParams(tn, "NOVA.PESSOA@example.com"), "invitations_tenant_id_email_pending_key", ""},
+		{"a member's email", tn, inviteParams(tn, "Agent@Clinica-A.example"), "invitations_email_not_member", ""},
+		{"same email in another tenant", other, inviteParams(other, "nova.pessoa@example.com"), "", ""},
+		{"padded email is trimmed", tn, padded, "", ""},
+		{"owner role", tn, owner, "", "role"},
+		{"not an email", tn, inviteParams(tn, "nobody"), "", "email"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := invite(t, d, tt.tenant, tt.params)
-			if !errors.Is(err, tt.want) {
-				t.Fatalf("err = %v, want %v", err, tt.want)
-			}
+			created, err := invite(t, d, tt.tenant, tt.params)
 			var dbErr *db.Error
-			if tt.want == db.ErrConflict && (!errors.As(err, &dbErr) || dbErr.Constraint != "invitations_tenant_id_email_pending_key") {
-				t.Errorf("err = %v, want a conflict on invitations_tenant_id_email_pending_key", err)
+			var inputErr *input.Error
+			switch {
+			case tt.constraint != "":
+				if !errors.Is(err, db.ErrConflict) || !errors.As(err, &dbErr) || dbErr.Constraint != tt.constraint {
+					t.Errorf("err = %v, want a conflict on %s", err, tt.constraint)
+				}
+			case tt.field != "":
+				if !errors.As(err, &inputErr) || inputErr.Field != tt.field {
+					t.Errorf("err = %v, want an input error on %s", err, tt.field)
+				}
+			case err != nil:
+				t.Errorf("err = %v, want the invitation", err)
+			case created.Email != strings.ToLower(strings.TrimSpace(tt.params.Email)):
+				t.Errorf("email stored as %q", created.Email)
 			}
 		})
 	}

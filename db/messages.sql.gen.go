@@ -61,9 +61,9 @@ with conversation as (
   where tenant_id = $5::uuid and id = $6::uuid
   returning tenant_id, id, channel
 )
-insert into messages (tenant_id, conversation_id, channel, direction, sender_type, sender_user_id, content, media, status)
+insert into messages (tenant_id, conversation_id, channel, direction, sender_type, sender_user_id, content, media)
 select conversation.tenant_id, conversation.id, conversation.channel, 'outbound', $1::sender_type,
-  $2::uuid, $3::text, $4::jsonb, 'queued'
+  $2::uuid, $3::text, $4::jsonb
 from conversation
 returning tenant_id, id, conversation_id, channel, direction, sender_type, sender_user_id, content, media, status, external_id, created_at
 `
@@ -77,8 +77,8 @@ type MessageCreateOutboundParams struct {
 	ConversationID uuid.UUID       `json:"conversation_id"`
 }
 
-// An agent's (or the assistant's) reply, queued for the provider, and the conversation
-// bumped and marked read in the same statement. No row: the conversation does not exist.
+// An agent's (or the assistant's) reply, queued for the provider (the status column's
+// default), and the conversation bumped and marked read in the same statement. No row: the conversation does not exist.
 func (q *Queries) MessageCreateOutbound(ctx context.Context, arg MessageCreateOutboundParams) (Message, error) {
 	row := q.db.QueryRow(ctx, messageCreateOutbound,
 		arg.SenderType,

@@ -366,8 +366,9 @@ func TestMessageStatusNeverMovesBackwards(t *testing.T) {
 				if !errors.As(err, &pgErr) || pgErr.Code != "23514" || pgErr.ConstraintName != "messages_status_monotonic" {
 					t.Errorf("direct update: err = %v, want check_violation of messages_status_monotonic", err)
 				}
-				if !errors.Is(db.MapError(err), db.ErrInvalidInput) {
-					t.Errorf("MapError(%v) is not ErrInvalidInput", err)
+				// A conflict with the message's state, not a bad value.
+				if !errors.Is(db.MapError(err), db.ErrConflict) {
+					t.Errorf("MapError(%v) is not ErrConflict", err)
 				}
 				if got := messageStatus(t, d, tn.ID, externalID); got != from {
 					t.Errorf("stored status after the refused update = %s, want %s", got, from)

@@ -778,15 +778,17 @@ type SystemSetting struct {
 }
 
 type Tenant struct {
-	ID           uuid.UUID       `json:"id"`
-	Name         string          `json:"name"`
-	Slug         string          `json:"slug"`
-	CustomDomain *string         `json:"custom_domain"`
-	LogoUrl      *string         `json:"logo_url"`
-	Theme        json.RawMessage `json:"theme"`
-	Status       TenantStatus    `json:"status"`
-	CreatedAt    time.Time       `json:"created_at"`
-	UpdatedAt    time.Time       `json:"updated_at"`
+	ID                     uuid.UUID       `json:"id"`
+	Name                   string          `json:"name"`
+	Slug                   string          `json:"slug"`
+	CustomDomain           *string         `json:"custom_domain"`
+	LogoUrl                *string         `json:"logo_url"`
+	Theme                  json.RawMessage `json:"theme"`
+	Status                 TenantStatus    `json:"status"`
+	CreatedAt              time.Time       `json:"created_at"`
+	UpdatedAt              time.Time       `json:"updated_at"`
+	CustomDomainToken      *string         `json:"custom_domain_token"`
+	CustomDomainVerifiedAt *time.Time      `json:"custom_domain_verified_at"`
 }
 
 type TenantSecret struct {

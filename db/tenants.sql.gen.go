@@ -15,7 +15,7 @@ import (
 const tenantCreate = `-- name: TenantCreate :one
 insert into tenants (id, name, slug, custom_domain, logo_url, theme)
 values ($1::uuid, $2::text, $3::text, $4::text, $5::text, $6::jsonb)
-returning id, name, slug, custom_domain, logo_url, theme, status, created_at, updated_at
+returning id, name, slug, custom_domain, logo_url, theme, status, created_at, updated_at, custom_domain_token, custom_domain_verified_at
 `
 
 type TenantCreateParams struct {
@@ -47,15 +47,18 @@ func (q *Queries) TenantCreate(ctx context.Context, arg TenantCreateParams) (Ten
 		&i.Status,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.CustomDomainToken,
+		&i.CustomDomainVerifiedAt,
 	)
 	return i, err
 }
 
 const tenantGetByCustomDomain = `-- name: TenantGetByCustomDomain :one
-select id, name, slug, custom_domain, logo_url, theme, status, created_at, updated_at from tenants where custom_domain = $1::text
+select id, name, slug, custom_domain, logo_url, theme, status, created_at, updated_at, custom_domain_token, custom_domain_verified_at from tenants where custom_domain = $1::text and custom_domain_verified_at is not null
 `
 
-// Not tenant-scoped: finds which tenant a request's host names (its own domain).
+// Not tenant-scoped: finds which tenant a request's host names (its own domain). A
+// domain names a tenant only once verified.
 func (q *Queries) TenantGetByCustomDomain(ctx context.Context, host string) (Tenant, error) {
 	row := q.db.QueryRow(ctx, tenantGetByCustomDomain, host)
 	var i Tenant
@@ -69,12 +72,14 @@ func (q *Queries) TenantGetByCustomDomain(ctx context.Context, host string) (Ten
 		&i.Status,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.CustomDomainToken,
+		&i.CustomDomainVerifiedAt,
 	)
 	return i, err
 }
 
 const tenantGetByID = `-- name: TenantGetByID :one
-select id, name, slug, custom_domain, logo_url, theme, status, created_at, updated_at from tenants where id = $1::uuid
+select id, name, slug, custom_domain, logo_url, theme, status, created_at, updated_at, custom_domain_token, custom_domain_verified_at from tenants where id = $1::uuid
 `
 
 func (q *Queries) TenantGetByID(ctx context.Context, tenantID uuid.UUID) (Tenant, error) {
@@ -90,12 +95,14 @@ func (q *Queries) TenantGetByID(ctx context.Context, tenantID uuid.UUID) (Tenant
 		&i.Status,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.CustomDomainToken,
+		&i.CustomDomainVerifiedAt,
 	)
 	return i, err
 }
 
 const tenantGetBySlug = `-- name: TenantGetBySlug :one
-select id, name, slug, custom_domain, logo_url, theme, status, created_at, updated_at from tenants where slug = $1::text
+select id, name, slug, custom_domain, logo_url, theme, status, created_at, updated_at, custom_domain_token, custom_domain_verified_at from tenants where slug = $1::text
 `
 
 // Not tenant-scoped: finds which tenant a request's host names (<slug>.<base domain>).
@@ -112,6 +119,8 @@ func (q *Queries) TenantGetBySlug(ctx context.Context, slug string) (Tenant, err
 		&i.Status,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.CustomDomainToken,
+		&i.CustomDomainVerifiedAt,
 	)
 	return i, err
 }
@@ -129,47 +138,71 @@ func (q *Queries) TenantSecretCreate(ctx context.Context, tenantID uuid.UUID) (T
 }
 
 const tenantSecretGet = `-- name: TenantSecretGet :one
-select tenant_id, webhook_secret, updated_at from tenant_secrets where tenant_id = $1::uuid
+select s.webhook_secret, t.status as tenant_status
+from tenant_secrets s join tenants t on t.id = s.tenant_id
+where s.tenant_id = $1::uuid
 `
 
-func (q *Queries) TenantSecretGet(ctx context.Context, tenantID uuid.UUID) (TenantSecret, error) {
+type TenantSecretGetRow struct {
+	WebhookSecret string       `json:"webhook_secret"`
+	TenantStatus  TenantStatus `json:"tenant_status"`
+}
+
+// A webhook's secret, with the tenant's status: a suspended tenant takes no deliveries.
+func (q *Queries) TenantSecretGet(ctx context.Context, tenantID uuid.UUID) (TenantSecretGetRow, error) {
 	row := q.db.QueryRow(ctx, tenantSecretGet, tenantID)
-	var i TenantSecret
-	err := row.Scan(&i.TenantID, &i.WebhookSecret, &i.UpdatedAt)
+	var i TenantSecretGetRow
+	err := row.Scan(&i.WebhookSecret, &i.TenantStatus)
 	return i, err
+}
+
+const tenantSetAddress = `-- name: TenantSetAddress :exec
+select private.tenant_set_address($1::uuid, $2::text, $3::boolean, $4::text)
+`
+
+type TenantSetAddressParams struct {
+	TenantID        uuid.UUID `json:"tenant_id"`
+	Slug            *string   `json:"slug"`
+	SetCustomDomain bool      `json:"set_custom_domain"`
+	CustomDomain    *string   `json:"custom_domain"`
+}
+
+// An admin's change of the tenant's slug (null keeps it) and, when set_custom_domain, its
+// custom domain (null removes it; a new one starts unverified): through a private
+// function, because members may not write these columns directly.
+func (q *Queries) TenantSetAddress(ctx context.Context, arg TenantSetAddressParams) error {
+	_, err := q.db.Exec(ctx, tenantSetAddress,
+		arg.TenantID,
+		arg.Slug,
+		arg.SetCustomDomain,
+		arg.CustomDomain,
+	)
+	return err
 }
 
 const tenantUpdate = `-- name: TenantUpdate :one
 update tenants set
   name = coalesce($1::text, name),
-  slug = coalesce($2::text, slug),
-  custom_domain = case when $3::boolean then $4::text else custom_domain end,
-  logo_url = case when $5::boolean then $6::text else logo_url end,
-  theme = coalesce($7::jsonb, theme),
+  logo_url = case when $2::boolean then $3::text else logo_url end,
+  theme = coalesce($4::jsonb, theme),
   updated_at = now()
-where id = $8::uuid
-returning id, name, slug, custom_domain, logo_url, theme, status, created_at, updated_at
+where id = $5::uuid
+returning id, name, slug, custom_domain, logo_url, theme, status, created_at, updated_at, custom_domain_token, custom_domain_verified_at
 `
 
 type TenantUpdateParams struct {
-	Name            *string         `json:"name"`
-	Slug            *string         `json:"slug"`
-	SetCustomDomain bool            `json:"set_custom_domain"`
-	CustomDomain    *string         `json:"custom_domain"`
-	SetLogoUrl      bool            `json:"set_logo_url"`
-	LogoUrl         *string         `json:"logo_url"`
-	Theme           json.RawMessage `json:"theme"`
-	TenantID        uuid.UUID       `json:"tenant_id"`
+	Name       *string         `json:"name"`
+	SetLogoUrl bool            `json:"set_logo_url"`
+	LogoUrl    *string         `json:"logo_url"`
+	Theme      json.RawMessage `json:"theme"`
+	TenantID   uuid.UUID       `json:"tenant_id"`
 }
 
-// Branding: absent fields keep their value; custom_domain and logo_url are cleared only
-// when their set_ flag is true.
+// Name and branding: absent fields keep their value; logo_url is cleared only when
+// set_logo_url is true. The address is TenantSetAddress's.
 func (q *Queries) TenantUpdate(ctx context.Context, arg TenantUpdateParams) (Tenant, error) {
 	row := q.db.QueryRow(ctx, tenantUpdate,
 		arg.Name,
-		arg.Slug,
-		arg.SetCustomDomain,
-		arg.CustomDomain,
 		arg.SetLogoUrl,
 		arg.LogoUrl,
 		arg.Theme,
@@ -186,6 +219,43 @@ func (q *Queries) TenantUpdate(ctx context.Context, arg TenantUpdateParams) (Ten
 		&i.Status,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.CustomDomainToken,
+		&i.CustomDomainVerifiedAt,
+	)
+	return i, err
+}
+
+const tenantVerifyCustomDomain = `-- name: TenantVerifyCustomDomain :one
+update tenants set custom_domain_verified_at = coalesce(custom_domain_verified_at, now())
+where id = $1::uuid and custom_domain = $2::text and custom_domain_token = $3::text
+returning id, name, slug, custom_domain, logo_url, theme, status, created_at, updated_at, custom_domain_token, custom_domain_verified_at
+`
+
+type TenantVerifyCustomDomainParams struct {
+	TenantID     uuid.UUID `json:"tenant_id"`
+	CustomDomain string    `json:"custom_domain"`
+	Token        string    `json:"token"`
+}
+
+// Marks the tenant's custom domain verified, once its TXT record was found: only the
+// domain and token that were checked, so a change made meanwhile is not verified by an
+// old record. Runs as service_role: members may not write custom_domain_verified_at. A
+// domain another tenant verified first is a conflict (tenants_custom_domain_verified_key).
+func (q *Queries) TenantVerifyCustomDomain(ctx context.Context, arg TenantVerifyCustomDomainParams) (Tenant, error) {
+	row := q.db.QueryRow(ctx, tenantVerifyCustomDomain, arg.TenantID, arg.CustomDomain, arg.Token)
+	var i Tenant
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Slug,
+		&i.CustomDomain,
+		&i.LogoUrl,
+		&i.Theme,
+		&i.Status,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.CustomDomainToken,
+		&i.CustomDomainVerifiedAt,
 	)
 	return i, err
 }

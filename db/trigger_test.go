@@ -171,7 +171,7 @@ func TestCompositeKeysRejectCrossTenantReferences(t *testing.T) {
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			_, err := d.Admin.Exec(context.Background(), c.sql, c.args...)
-			if sqlState(err) != "23503" {
+			if dbtest.SQLState(err) != "23503" {
 				t.Fatalf("err = %v, want foreign_key_violation", err)
 			}
 		})

@@ -32,6 +32,13 @@ func (d DB) AsService(ctx context.Context, fn func(*Queries) error) error {
 	return d.inTx(ctx, "service_role", "", fn)
 }
 
+// AsServiceFor is AsService on behalf of a verified caller: the claims are set as in
+// AsCaller, so that auth.uid() names the caller, for privileged work a user asks for
+// (creating their tenant).
+func (d DB) AsServiceFor(ctx context.Context, claims json.RawMessage, fn func(*Queries) error) error {
+	return d.inTx(ctx, "service_role", string(claims), fn)
+}
+
 func (d DB) inTx(ctx context.Context, role, claims string, fn func(*Queries) error) error {
 	err := pgx.BeginFunc(ctx, d.Pool, func(tx pgx.Tx) error {
 		// Role and claims in one round trip; both are local to the transaction.

@@ -83,32 +83,6 @@ func (q *Queries) UserGet(ctx context.Context, arg UserGetParams) (User, error) 
 	return i, err
 }
 
-const userGetByEmail = `-- name: UserGetByEmail :one
-select id, tenant_id, email, full_name, avatar_url, role, created_at, updated_at from users where tenant_id = $1::uuid and email = lower($2::text)
-`
-
-type UserGetByEmailParams struct {
-	TenantID uuid.UUID `json:"tenant_id"`
-	Email    string    `json:"email"`
-}
-
-// Whether an email is already a member, before inviting it.
-func (q *Queries) UserGetByEmail(ctx context.Context, arg UserGetByEmailParams) (User, error) {
-	row := q.db.QueryRow(ctx, userGetByEmail, arg.TenantID, arg.Email)
-	var i User
-	err := row.Scan(
-		&i.ID,
-		&i.TenantID,
-		&i.Email,
-		&i.FullName,
-		&i.AvatarUrl,
-		&i.Role,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-	)
-	return i, err
-}
-
 const userGetByID = `-- name: UserGetByID :one
 select id, tenant_id, email, full_name, avatar_url, role, created_at, updated_at from users where id = $1::uuid
 `
@@ -127,6 +101,36 @@ func (q *Queries) UserGetByID(ctx context.Context, id uuid.UUID) (User, error) {
 		&i.Role,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const userGetCaller = `-- name: UserGetCaller :one
+select users.id, users.tenant_id, users.email, users.full_name, users.avatar_url, users.role, users.created_at, users.updated_at, coalesce(private.caller_refusal(), '')::text as refusal
+from users where id = $1::uuid
+`
+
+type UserGetCallerRow struct {
+	User    User   `json:"user"`
+	Refusal string `json:"refusal"`
+}
+
+// Not tenant-scoped: the caller's own profile, looked up by the verified auth id on every
+// request, with why they may not act, if so (private.caller_refusal: account deleted
+// or banned, tenant suspended; empty when they may). No row: the account is gone.
+func (q *Queries) UserGetCaller(ctx context.Context, id uuid.UUID) (UserGetCallerRow, error) {
+	row := q.db.QueryRow(ctx, userGetCaller, id)
+	var i UserGetCallerRow
+	err := row.Scan(
+		&i.User.ID,
+		&i.User.TenantID,
+		&i.User.Email,
+		&i.User.FullName,
+		&i.User.AvatarUrl,
+		&i.User.Role,
+		&i.User.CreatedAt,
+		&i.User.UpdatedAt,
+		&i.Refusal,
 	)
 	return i, err
 }

@@ -36,13 +36,41 @@ type Options struct {
 	// table is copied.
 	Progress      func(table string, rows int)
 	ProgressEvery int
+
+	// The file is untrusted: these cap what is read from it (0 takes the default), and
+	// a file over them is refused (ErrRefusedFile) before anything lands.
+	//
+	// MaxCellBytes caps one cell, as stored (default DefaultMaxCellBytes); it is
+	// checked inside SQLite, before the value is read.
+	MaxCellBytes int64
+	// MaxMessages caps the rows of messages (default DefaultMaxMessages), MaxRows those
+	// of every other table (default DefaultMaxRows), which are held in memory.
+	MaxMessages int
+	MaxRows     int
 }
+
+// The default limits of Options. 10 MiB is far more than a message, a prompt or a
+// pasted document needs (the quirk tests keep a 1 MiB text whole), and small next to
+// the importing machine's memory. 50 million messages is 50 times the benchmarked file
+// (about 40 minutes of import at its speed). The other tables are held in memory (a few
+// hundred bytes a row): 10 million rows of one of them is more contacts, conversations
+// or campaign events than any customer with 50 million messages would have.
+const (
+	DefaultMaxCellBytes = 10 << 20
+	DefaultMaxMessages  = 50_000_000
+	DefaultMaxRows      = 10_000_000
+)
 
 var (
 	// ErrTenantNotFound: no tenant has the slug, and CreateTenant was not asked for.
 	ErrTenantNotFound = errors.New("tenant not found")
 	// ErrImportRunning: another import into the same tenant holds the lock.
 	ErrImportRunning = errors.New("another import into this tenant is running")
+	// ErrRefusedFile: where the importer reads a table, the file has something that
+	// could make reading it unbounded (a view, a virtual table, a generated column), or
+	// more than Options allow (a cell, a table's rows). The file is untrusted: it is
+	// refused before a row is read, or, for a cell, before the value is loaded.
+	ErrRefusedFile = errors.New("file refused")
 )
 
 // Import loads opts.File into the tenant over pool, which must connect as the database
@@ -59,7 +87,17 @@ func Import(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Report, err
 	if opts.ProgressEvery <= 0 {
 		opts.ProgressEvery = 100_000
 	}
-	file, err := openFile(ctx, opts.File)
+	lim := limits{cellBytes: opts.MaxCellBytes, messages: opts.MaxMessages, rows: opts.MaxRows}
+	if lim.cellBytes <= 0 {
+		lim.cellBytes = DefaultMaxCellBytes
+	}
+	if lim.messages <= 0 {
+		lim.messages = DefaultMaxMessages
+	}
+	if lim.rows <= 0 {
+		lim.rows = DefaultMaxRows
+	}
+	file, err := openFile(ctx, opts.File, lim)
 	if err != nil {
 		return nil, err
 	}

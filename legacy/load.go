@@ -170,6 +170,12 @@ func (l *loader) load(ctx context.Context, p *planner, file *legacyFile, predict
 	_, _, err := l.copyIn(ctx, messages)
 	src.stop()
 	if err != nil {
+		// When reading the file failed (e.g. a row over the limits), that error ended
+		// the COPY: return it rather than PostgreSQL's echo of its text ("COPY from stdin
+		// failed: ..."), which callers cannot match with errors.Is.
+		if readErr := src.Err(); readErr != nil {
+			return fmt.Errorf("copy %s: %w", messages.target, readErr)
+		}
 		return err
 	}
 	p.finishConversations()

@@ -54,15 +54,32 @@ type legacyData map[string][]row
 
 // legacyFile is an open V1.5 file.
 type legacyFile struct {
-	db *sql.DB
+	db     *sql.DB
+	limits limits
 	// messages selects the messages, prepared when the file is opened so that a file
 	// without them is refused before anything is written.
 	messages *sql.Stmt
 }
 
-// openFile opens the SQLite file at path, read-only, and checks that it has the V1.5
-// messages table.
-func openFile(ctx context.Context, path string) (*legacyFile, error) {
+// limits caps what the importer reads from a file, whatever the file holds
+// (Options.MaxCellBytes, MaxMessages and MaxRows).
+type limits struct {
+	cellBytes int64
+	messages  int // rows of messages, which are streamed
+	rows      int // rows of every other table, which are held in memory
+}
+
+// rowsOf is the most rows table may have.
+func (lim limits) rowsOf(table legacyTable) int {
+	if table.name == messagesTable.name {
+		return lim.messages
+	}
+	return lim.rows
+}
+
+// openFile opens the SQLite file at path, read-only, and checks, before any row is
+// read, that every table the importer reads is a stored V1.5 table within lim.
+func openFile(ctx context.Context, path string, lim limits) (*legacyFile, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("legacy file: %w", err)
 	}
@@ -70,14 +87,24 @@ func openFile(ctx context.Context, path string) (*legacyFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("legacy file: %w", err)
 	}
-	// mode=ro never creates or writes the file; query_only guards the session too.
-	dsn := (&url.URL{Scheme: "file", Path: abs, RawQuery: "mode=ro&_pragma=query_only(1)"}).String()
+	// mode=ro never creates or writes the file; query_only guards the session too. The
+	// file is untrusted: trusted_schema(0) lets its schema call only innocuous
+	// functions, and cell_size_check(1) catches a corrupt page as it is read (SQLite's
+	// advice for files from elsewhere).
+	query := "mode=ro&_pragma=query_only(1)&_pragma=trusted_schema(0)&_pragma=cell_size_check(1)"
+	dsn := (&url.URL{Scheme: "file", Path: abs, RawQuery: query}).String()
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	f := &legacyFile{db: db}
-	if f.messages, err = db.PrepareContext(ctx, selectSQL(messagesTable)); err != nil {
+	f := &legacyFile{db: db, limits: lim}
+	for _, table := range legacyTables {
+		if err := f.checkTable(ctx, table); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	if f.messages, err = db.PrepareContext(ctx, selectSQL(messagesTable, lim.cellBytes)); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("read %s: %w", messagesTable.name, notV15(err))
 	}
@@ -119,14 +146,102 @@ func (f *legacyFile) read(ctx context.Context) (legacyData, error) {
 	return data, nil
 }
 
+// checkTable makes sure that table is a plain table of the file with the columns the
+// importer reads, stored as written: a view (which can compute rows without end or
+// values of any size), a virtual table (whose module computes its rows) or a generated
+// column (computed as it is read) is refused, and so is a table with more rows than
+// the limit. Nothing here runs the schema's SQL: it reads sqlite_master, the columns'
+// declarations, and counts the table's b-tree entries.
+func (f *legacyFile) checkTable(ctx context.Context, table legacyTable) error {
+	rows, err := f.db.QueryContext(ctx,
+		"SELECT type, coalesce(sql, '') FROM main.sqlite_master WHERE type IN ('table', 'view') AND name = ? COLLATE NOCASE", table.name)
+	if err != nil {
+		return fmt.Errorf("read the schema of %s: %w", table.name, err)
+	}
+	var kinds, defs []string
+	for rows.Next() {
+		var kind, def string
+		if err := rows.Scan(&kind, &def); err != nil {
+			rows.Close()
+			return fmt.Errorf("read the schema of %s: %w", table.name, err)
+		}
+		kinds, defs = append(kinds, kind), append(defs, def)
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("read the schema of %s: %w", table.name, err)
+	}
+	switch {
+	case len(kinds) == 0:
+		// Every table is required: V1.5 created them all.
+		return fmt.Errorf("not a V1.5 file: it has no table %s", table.name)
+	case len(kinds) > 1:
+		return fmt.Errorf("%w: %s is defined %d times", ErrRefusedFile, table.name, len(kinds))
+	case kinds[0] == "view":
+		return fmt.Errorf("%w: %s is a view, not a plain table", ErrRefusedFile, table.name)
+	// sqlite_master says "table" for a virtual table too; SQLite writes a table's
+	// definition as "CREATE TABLE ..." and a virtual one's as "CREATE VIRTUAL TABLE ...".
+	// Anything else was not written by SQLite, and is not trusted either.
+	case strings.HasPrefix(defs[0], "CREATE VIRTUAL TABLE"):
+		return fmt.Errorf("%w: %s is a virtual table, not a plain table", ErrRefusedFile, table.name)
+	case !strings.HasPrefix(defs[0], "CREATE TABLE"):
+		return fmt.Errorf("%w: %s is not defined as SQLite defines a plain table: %.60q", ErrRefusedFile, table.name, defs[0])
+	}
+
+	// table_xinfo lists generated columns too: hidden is 2 for a VIRTUAL one (computed
+	// as it is read, so of any size) and 3 for a STORED one. V1.5 had neither.
+	rows, err = f.db.QueryContext(ctx, "SELECT name, hidden FROM pragma_table_xinfo(?, 'main')", table.name)
+	if err != nil {
+		return fmt.Errorf("read the columns of %s: %w", table.name, err)
+	}
+	hidden := map[string]int{}
+	for rows.Next() {
+		var name string
+		var h int
+		if err := rows.Scan(&name, &h); err != nil {
+			rows.Close()
+			return fmt.Errorf("read the columns of %s: %w", table.name, err)
+		}
+		hidden[strings.ToLower(name)] = h
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("read the columns of %s: %w", table.name, err)
+	}
+	for _, c := range table.columns {
+		h, ok := hidden[c]
+		switch {
+		case !ok:
+			return fmt.Errorf("not a V1.5 file: %s has no column %s", table.name, c)
+		case h == 2 || h == 3:
+			return fmt.Errorf("%w: column %s of %s is generated (GENERATED ALWAYS AS ...), not stored as written", ErrRefusedFile, c, table.name)
+		case h != 0:
+			return fmt.Errorf("%w: column %s of %s is hidden, not stored as written", ErrRefusedFile, c, table.name)
+		}
+	}
+
+	// A file with more rows than the limit is refused before any is read, rather than
+	// after a long COPY. count(*) walks the table's b-tree without reading the rows.
+	var count int64
+	if err := f.db.QueryRowContext(ctx, "SELECT count(*) FROM main."+table.name).Scan(&count); err != nil {
+		return fmt.Errorf("count %s: %w", table.name, err)
+	}
+	if limit := f.limits.rowsOf(table); count > int64(limit) {
+		return fmt.Errorf("%w: %s has %d rows, over the limit of %d rows", ErrRefusedFile, table.name, count, limit)
+	}
+	return nil
+}
+
 // selectSQL selects table's columns in key order. Every column is cast to TEXT so that
-// the driver hands over exactly what is stored: no date or number guessing.
-func selectSQL(table legacyTable) string {
+// the driver hands over exactly what is stored: no date or number guessing. A cell of
+// more than maxCell bytes is selected as its size, an integer, instead: octet_length
+// reads a stored value's size from the row's header without reading the value (SQLite
+// 3.43 and later), so that an oversize value is never loaded, neither by SQLite nor
+// into Go, and scanRows refuses the row.
+func selectSQL(table legacyTable, maxCell int64) string {
 	casts := make([]string, len(table.columns))
 	for i, c := range table.columns {
-		casts[i] = "CAST(" + c + " AS TEXT)"
+		casts[i] = fmt.Sprintf("CASE WHEN octet_length(%[1]s) > %[2]d THEN octet_length(%[1]s) ELSE CAST(%[1]s AS TEXT) END", c, maxCell)
 	}
-	return "SELECT " + strings.Join(casts, ", ") + " FROM " + table.name + " ORDER BY " + table.columns[0]
+	return "SELECT " + strings.Join(casts, ", ") + " FROM main." + table.name + " ORDER BY " + table.columns[0]
 }
 
 func notV15(err error) error {
@@ -151,11 +266,11 @@ var messageTimesTable = legacyTable{"messages", []string{"id", "conversation_id"
 
 // scan reads table's columns in key order, handing the rows to emit in batches.
 func (f *legacyFile) scan(ctx context.Context, table legacyTable, emit func([]row) error) error {
-	rows, err := f.db.QueryContext(ctx, selectSQL(table))
+	rows, err := f.db.QueryContext(ctx, selectSQL(table, f.limits.cellBytes))
 	if err != nil {
 		return notV15(err)
 	}
-	return scanRows(rows, table, emit)
+	return scanRows(rows, table, f.limits, emit)
 }
 
 // streamMessages sends the messages, in id order and in batches, to out until they are
@@ -165,7 +280,7 @@ func (f *legacyFile) streamMessages(ctx context.Context, out chan<- []row) error
 	if err != nil {
 		return fmt.Errorf("read %s: %w", messagesTable.name, err)
 	}
-	err = scanRows(rows, messagesTable, func(batch []row) error {
+	err = scanRows(rows, messagesTable, f.limits, func(batch []row) error {
 		select {
 		case out <- batch:
 			return nil
@@ -184,11 +299,19 @@ func (f *legacyFile) streamMessages(ctx context.Context, out chan<- []row) error
 const batchRows = 512
 
 // scanRows reads rows of table, closing them, and hands them to emit in batches. A
-// batch belongs to emit: scanRows does not touch it again.
-func scanRows(rows *sql.Rows, table legacyTable, emit func([]row) error) error {
+// batch belongs to emit: scanRows does not touch it again. A row with a cell over the
+// limit (which selectSQL selects as its size), or a row past the table's limit, ends
+// the scan with an error naming it.
+func scanRows(rows *sql.Rows, table legacyTable, lim limits, emit func([]row) error) error {
 	defer rows.Close()
 	width := len(table.columns)
+	scanners := make([]cellScanner, width)
 	dest := make([]any, width)
+	for i := range dest {
+		dest[i] = &scanners[i]
+	}
+	maxRows := lim.rowsOf(table)
+	read := 0
 	var cells []value
 	batch := make([]row, 0, batchRows)
 	for rows.Next() {
@@ -198,10 +321,22 @@ func scanRows(rows *sql.Rows, table legacyTable, emit func([]row) error) error {
 		r := row{cells: cells[:width:width]}
 		cells = cells[width:]
 		for i := range r.cells {
-			dest[i] = &r.cells[i]
+			scanners[i].v = &r.cells[i]
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return err
+		}
+		read++
+		for i, s := range scanners {
+			if s.size > 0 {
+				return fmt.Errorf("%w: %s, column %s: %d bytes, over the limit of %d bytes per cell",
+					ErrRefusedFile, rowName(table, r, i, read), table.columns[i], s.size, lim.cellBytes)
+			}
+		}
+		// checkTable counted the rows first; this holds also if the file changed since.
+		if read > maxRows {
+			return fmt.Errorf("%w: %s has more than %d rows, the limit (%s is one too many)",
+				ErrRefusedFile, table.name, maxRows, rowName(table, r, -1, read))
 		}
 		for i, c := range r.cells {
 			if c.Cleaned {
@@ -231,6 +366,35 @@ func scanRows(rows *sql.Rows, table legacyTable, emit func([]row) error) error {
 		return emit(batch)
 	}
 	return nil
+}
+
+// cellScanner scans one cell of a row into v: its text or, for a cell over the limit,
+// which selectSQL selects as an integer (every other cell is TEXT or NULL), its size.
+type cellScanner struct {
+	v    *value
+	size int64 // the size of a cell over the limit; 0 for a cell read
+}
+
+func (s *cellScanner) Scan(src any) error {
+	if size, ok := src.(int64); ok {
+		s.size, *s.v = size, value{}
+		return nil
+	}
+	s.size = 0
+	return s.v.Scan(src)
+}
+
+// rowName names row r of table, the read-th in key order, in an error: by its id (or
+// key), unless its key column (column 0) is the one over the limit.
+func rowName(table legacyTable, r row, overColumn, read int) string {
+	switch {
+	case overColumn == 0:
+		return fmt.Sprintf("row %d in %s order", read, table.columns[0])
+	case table.columns[0] == "id":
+		return "row " + r.cells[0].Text
+	default:
+		return fmt.Sprintf("row %s %q", table.columns[0], r.cells[0].Text)
+	}
 }
 
 // legacyID is how a row is named in the report: its id, or its key.

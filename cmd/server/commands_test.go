@@ -18,7 +18,7 @@ func TestTenantCreate(t *testing.T) {
 	d := dbtest.New(t)
 	ctx := context.Background()
 	var out bytes.Buffer
-	err := createTenant(ctx, []string{"create", "--name", "Clínica Sorriso", "--slug", "clinica-sorriso", "--admin-email", "Eva@Sorriso.example"}, d.AdminURL, &out)
+	err := createTenant(ctx, []string{"create", "--name", "Clínica Sorriso", "--slug", "clinica-sorriso", "--admin-email", "Eva@Sorriso.example"}, d.AdminURL, nil, &out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,11 +50,11 @@ func TestTenantCreate(t *testing.T) {
 		"unknown":     {"delete", "--slug", "x"},
 		"stray words": {"create", "--name", "X", "--slug", "x", "now"},
 	} {
-		if err := createTenant(ctx, args, d.AdminURL, &out); !errors.Is(err, errUsage) {
+		if err := createTenant(ctx, args, d.AdminURL, nil, &out); !errors.Is(err, errUsage) {
 			t.Errorf("%s: err = %v, want errUsage", name, err)
 		}
 	}
-	if err := createTenant(ctx, []string{"create", "--name", "Outra", "--slug", "clinica-sorriso"}, d.AdminURL, &out); err == nil {
+	if err := createTenant(ctx, []string{"create", "--name", "Outra", "--slug", "clinica-sorriso"}, d.AdminURL, nil, &out); err == nil {
 		t.Error("a taken slug was accepted")
 	}
 }

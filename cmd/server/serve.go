@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/atende/atende/api"
@@ -35,6 +36,7 @@ func runServe(ctx context.Context, args []string) error {
 	handler := api.New(api.Config{
 		BaseDomain: env("APP_BASE_DOMAIN", ""),
 		CursorKey:  cursorKey(),
+		Invites:    supabaseAdmin(),
 	}, db.DB{Pool: pool}, tokens)
 	server := &http.Server{
 		Addr:              env("HTTP_ADDR", ":8080"),
@@ -77,11 +79,16 @@ func serveUntilDone(ctx context.Context, server *http.Server, listener net.Liste
 	return nil
 }
 
-// newVerifier verifies Supabase tokens as SUPABASE_URL, SUPABASE_JWT_SECRET and
-// JWT_AUDIENCE configure.
+// newVerifier verifies Supabase tokens as SUPABASE_URL, SUPABASE_JWT_SECRET,
+// JWT_AUDIENCE and JWT_ACCEPT_HS256 configure.
 func newVerifier() (*auth.Verifier, error) {
+	acceptHS256, err := strconv.ParseBool(env("JWT_ACCEPT_HS256", "true"))
+	if err != nil {
+		return nil, fmt.Errorf("JWT_ACCEPT_HS256 must be true or false: %w", err)
+	}
 	return auth.New(auth.Config{
 		JWTSecret:   env("SUPABASE_JWT_SECRET", ""),
+		RefuseHS256: !acceptHS256,
 		SupabaseURL: env("SUPABASE_URL", ""),
 		Audience:    env("JWT_AUDIENCE", auth.DefaultAudience),
 	})

@@ -2,23 +2,26 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"time"
 
+	"github.com/atende/atende/auth"
 	"github.com/atende/atende/db"
 )
 
 // runTenant handles `tenant create --name N --slug S [--admin-email E]`: it creates the
 // tenant with its defaults and, given an email, invites the tenant's first admin, who
-// joins by signing up with that email.
+// joins once their email is confirmed (Supabase Auth emails the invitation when
+// SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY are set).
 func runTenant(ctx context.Context, args []string) error {
-	return createTenant(ctx, args, adminDatabaseURL(), os.Stdout)
+	return createTenant(ctx, args, adminDatabaseURL(), supabaseAdmin(), os.Stdout)
 }
 
-func createTenant(ctx context.Context, args []string, adminURL string, out io.Writer) error {
+func createTenant(ctx context.Context, args []string, adminURL string, invites *auth.Admin, out io.Writer) error {
 	if len(args) == 0 || args[0] != "create" {
 		return errUsage
 	}
@@ -40,15 +43,11 @@ func createTenant(ctx context.Context, args []string, adminURL string, out io.Wr
 	var invitation *db.Invitation
 	err = db.DB{Pool: pool}.AsService(ctx, func(q *db.Queries) error {
 		var err error
-		if tenant, err = db.CreateTenant(ctx, q, db.TenantCreateParams{Name: *name, Slug: *slug}); err != nil {
+		tenant, err = db.CreateTenant(ctx, q, db.NewTenant{Name: *name, Slug: *slug, BaseDomain: env("APP_BASE_DOMAIN", "")})
+		if err != nil || *adminEmail == "" {
 			return err
 		}
-		if *adminEmail == "" {
-			return nil
-		}
-		inv, err := q.InvitationCreate(ctx, db.InvitationCreateParams{
-			TenantID: tenant.ID, Email: *adminEmail, Role: db.UserRoleAdmin, ExpiresAt: time.Now().Add(14 * 24 * time.Hour),
-		})
+		inv, err := db.CreateInvitation(ctx, q, db.NewInvitation{TenantID: tenant.ID, Email: *adminEmail, Role: db.UserRoleAdmin})
 		invitation = &inv
 		return err
 	})
@@ -56,9 +55,22 @@ func createTenant(ctx context.Context, args []string, adminURL string, out io.Wr
 		return fmt.Errorf("create tenant: %w", err)
 	}
 	fmt.Fprintf(out, "tenant %s (%s) created: %s\n", tenant.Slug, tenant.Name, tenant.ID)
-	if invitation != nil {
-		fmt.Fprintf(out, "invited %s as admin until %s: they join by signing up with that email\n",
-			invitation.Email, invitation.ExpiresAt.UTC().Format(time.RFC3339))
+	if invitation == nil {
+		return nil
+	}
+	fmt.Fprintf(out, "invited %s as admin until %s: they join once their email is confirmed\n",
+		invitation.Email, invitation.ExpiresAt.UTC().Format(time.RFC3339))
+	if invites == nil {
+		fmt.Fprintln(out, "no invitation email sent (SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY are not set): ask them to sign up with that email and confirm it")
+		return nil
+	}
+	switch err := invites.Invite(ctx, invitation.Email); {
+	case errors.Is(err, auth.ErrAccountExists):
+		fmt.Fprintf(out, "they already have an account: they sign in and accept the invitation (POST /api/v1/invitations/%s/accept)\n", invitation.ID)
+	case err != nil:
+		return fmt.Errorf("the invitation is stored, but its email was not sent: %w", err)
+	default:
+		fmt.Fprintln(out, "Supabase Auth emailed them the invitation")
 	}
 	return nil
 }

@@ -16,13 +16,14 @@ order by created_at desc, id desc
 limit @row_limit::integer;
 
 -- name: CampaignUpdate :one
+-- Status moves only as private.enforce_campaign_lifecycle allows, which also stamps
+-- started_at and completed_at.
 update campaigns set
   name = coalesce(sqlc.narg(name)::text, name),
   status = coalesce(sqlc.narg(status)::campaign_status, status),
   message_template = case when @set_message_template::boolean then sqlc.narg(message_template)::text else message_template end,
   audience_filter = coalesce(sqlc.narg(audience_filter)::jsonb, audience_filter),
   scheduled_at = case when @set_scheduled_at::boolean then sqlc.narg(scheduled_at)::timestamptz else scheduled_at end,
-  completed_at = case when sqlc.narg(status)::campaign_status in ('completed', 'cancelled') then coalesce(completed_at, now()) else completed_at end,
   updated_at = now()
 where tenant_id = @tenant_id::uuid and id = @id::uuid
 returning *;
@@ -37,7 +38,7 @@ delete from campaigns where tenant_id = @tenant_id::uuid and id = @id::uuid;
 -- audience_filter.tags (any of) when present. No row: not found or not launchable.
 with campaign as (
   update campaigns
-  set status = 'running', started_at = coalesce(started_at, now()), updated_at = now()
+  set status = 'running', updated_at = now()
   where tenant_id = @tenant_id::uuid and id = @id::uuid and status in ('draft', 'scheduled', 'running')
   returning *
 ), queued as (

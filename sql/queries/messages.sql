@@ -11,16 +11,16 @@ order by created_at desc, id desc
 limit @row_limit::integer;
 
 -- name: MessageCreateOutbound :one
--- An agent's (or the assistant's) reply, queued for the provider, and the conversation
--- bumped and marked read in the same statement. No row: the conversation does not exist.
+-- An agent's (or the assistant's) reply, queued for the provider (the status column's
+-- default), and the conversation bumped and marked read in the same statement. No row: the conversation does not exist.
 with conversation as (
   update conversations set last_message_at = greatest(last_message_at, now()), unread_count = 0, updated_at = now()
   where tenant_id = @tenant_id::uuid and id = @conversation_id::uuid
   returning tenant_id, id, channel
 )
-insert into messages (tenant_id, conversation_id, channel, direction, sender_type, sender_user_id, content, media, status)
+insert into messages (tenant_id, conversation_id, channel, direction, sender_type, sender_user_id, content, media)
 select conversation.tenant_id, conversation.id, conversation.channel, 'outbound', @sender_type::sender_type,
-  sqlc.narg(sender_user_id)::uuid, sqlc.narg(content)::text, sqlc.narg(media)::jsonb, 'queued'
+  sqlc.narg(sender_user_id)::uuid, sqlc.narg(content)::text, sqlc.narg(media)::jsonb
 from conversation
 returning *;
 

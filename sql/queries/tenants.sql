@@ -11,20 +11,34 @@ select * from tenants where id = @tenant_id::uuid;
 select * from tenants where slug = @slug::text;
 
 -- name: TenantGetByCustomDomain :one
--- Not tenant-scoped: finds which tenant a request's host names (its own domain).
-select * from tenants where custom_domain = @host::text;
+-- Not tenant-scoped: finds which tenant a request's host names (its own domain). A
+-- domain names a tenant only once verified.
+select * from tenants where custom_domain = @host::text and custom_domain_verified_at is not null;
 
 -- name: TenantUpdate :one
--- Branding: absent fields keep their value; custom_domain and logo_url are cleared only
--- when their set_ flag is true.
+-- Name and branding: absent fields keep their value; logo_url is cleared only when
+-- set_logo_url is true. The address is TenantSetAddress's.
 update tenants set
   name = coalesce(sqlc.narg(name)::text, name),
-  slug = coalesce(sqlc.narg(slug)::text, slug),
-  custom_domain = case when @set_custom_domain::boolean then sqlc.narg(custom_domain)::text else custom_domain end,
   logo_url = case when @set_logo_url::boolean then sqlc.narg(logo_url)::text else logo_url end,
   theme = coalesce(sqlc.narg(theme)::jsonb, theme),
   updated_at = now()
 where id = @tenant_id::uuid
+returning *;
+
+-- name: TenantSetAddress :exec
+-- An admin's change of the tenant's slug (null keeps it) and, when set_custom_domain, its
+-- custom domain (null removes it; a new one starts unverified): through a private
+-- function, because members may not write these columns directly.
+select private.tenant_set_address(@tenant_id::uuid, sqlc.narg(slug)::text, @set_custom_domain::boolean, sqlc.narg(custom_domain)::text);
+
+-- name: TenantVerifyCustomDomain :one
+-- Marks the tenant's custom domain verified, once its TXT record was found: only the
+-- domain and token that were checked, so a change made meanwhile is not verified by an
+-- old record. Runs as service_role: members may not write custom_domain_verified_at. A
+-- domain another tenant verified first is a conflict (tenants_custom_domain_verified_key).
+update tenants set custom_domain_verified_at = coalesce(custom_domain_verified_at, now())
+where id = @tenant_id::uuid and custom_domain = @custom_domain::text and custom_domain_token = @token::text
 returning *;
 
 -- name: TenantSecretCreate :one
@@ -32,4 +46,7 @@ insert into tenant_secrets (tenant_id) values (@tenant_id::uuid)
 returning *;
 
 -- name: TenantSecretGet :one
-select * from tenant_secrets where tenant_id = @tenant_id::uuid;
+-- A webhook's secret, with the tenant's status: a suspended tenant takes no deliveries.
+select s.webhook_secret, t.status as tenant_status
+from tenant_secrets s join tenants t on t.id = s.tenant_id
+where s.tenant_id = @tenant_id::uuid;

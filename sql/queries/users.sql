@@ -3,6 +3,13 @@
 -- its tenant is known (and before it has one).
 select * from users where id = @id::uuid;
 
+-- name: UserGetCaller :one
+-- Not tenant-scoped: the caller's own profile, looked up by the verified auth id on every
+-- request, with why they may not act, if so (private.caller_refusal: account deleted
+-- or banned, tenant suspended; empty when they may). No row: the account is gone.
+select sqlc.embed(users), coalesce(private.caller_refusal(), '')::text as refusal
+from users where id = @id::uuid;
+
 -- name: UserUpdateSelf :one
 -- Not tenant-scoped: a user edits their own profile, with or without a tenant.
 -- full_name and avatar_url change only when their set_ flag is true (null clears).
@@ -15,10 +22,6 @@ returning *;
 
 -- name: UserGet :one
 select * from users where tenant_id = @tenant_id::uuid and id = @id::uuid;
-
--- name: UserGetByEmail :one
--- Whether an email is already a member, before inviting it.
-select * from users where tenant_id = @tenant_id::uuid and email = lower(@email::text);
 
 -- name: UserList :many
 select * from users

@@ -1,0 +1,259 @@
+package dbtest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Outcome is what one statement did: the rows it counted or touched, or its error.
+type Outcome struct {
+	Rows int64
+	Err  error
+}
+
+// Denied reports whether the statement reached no row: refused outright (42501: no
+// grant, or a WITH CHECK policy) or filtered to nothing by a USING policy.
+func (o Outcome) Denied() bool {
+	if o.Err != nil {
+		return SQLState(o.Err) == "42501"
+	}
+	return o.Rows == 0
+}
+
+// Refused reports whether the database turned the write down for any reason a rule
+// gives: a privilege or policy (42501), a check or rule trigger (23514, 23505), a row
+// the caller may not see (no row touched, or P0002 from a function).
+func (o Outcome) Refused() bool {
+	switch SQLState(o.Err) {
+	case "42501", "23514", "23505", "P0002":
+		return true
+	case "":
+		return o.Err == nil && o.Rows == 0
+	}
+	return false
+}
+
+func (o Outcome) String() string {
+	if o.Err != nil {
+		return "error " + o.Err.Error()
+	}
+	return fmt.Sprintf("%d rows", o.Rows)
+}
+
+// SQLState is the PostgreSQL error code of err, or "".
+func SQLState(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code
+	}
+	return ""
+}
+
+// RunAs runs statement in a transaction that is rolled back, after switching to role
+// with the claims, as PostgREST and the backend do; the setup statements run first, as
+// the pool's superuser. Both take args (pgx.NamedArgs work). A statement starting with
+// "select count(" reports the count it returned; any other reports the rows it touched.
+func RunAs(t testing.TB, pool *pgxpool.Pool, role string, claims json.RawMessage, setup []string, statement string, args ...any) Outcome {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	for _, s := range setup {
+		if _, err := tx.Exec(ctx, s, args...); err != nil {
+			t.Fatalf("setup %q: %v", s, err)
+		}
+	}
+	if _, err := tx.Exec(ctx, "select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)", role, string(claims)); err != nil {
+		t.Fatal(err)
+	}
+	if strings.HasPrefix(statement, "select count(") {
+		var count int64
+		err := tx.QueryRow(ctx, statement, args...).Scan(&count)
+		return Outcome{Rows: count, Err: err}
+	}
+	tag, err := tx.Exec(ctx, statement, args...)
+	return Outcome{Rows: tag.RowsAffected(), Err: err}
+}
+
+// Table is a table of public, read from the catalogue.
+type Table struct {
+	Name string
+	// TenantColumn is tenant_id, or id for tenants itself.
+	TenantColumn string
+	// PrimaryKey lists the primary key's columns.
+	PrimaryKey []string
+	// Partitioned is true for a table partitioned by tenant.
+	Partitioned bool
+}
+
+// Tables lists the tables of public (not their partitions), so that a new table is
+// covered by every catalogue-driven test.
+func Tables(t testing.TB, pool *pgxpool.Pool) []Table {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), `
+		select c.relname,
+			case when c.relname = 'tenants' then 'id' else 'tenant_id' end,
+			array(select a.attname::text from pg_index i
+				join unnest(i.indkey) with ordinality k(attnum, n) on true
+				join pg_attribute a on a.attrelid = c.oid and a.attnum = k.attnum
+				where i.indrelid = c.oid and i.indisprimary order by k.n),
+			c.relkind = 'p'
+		from pg_class c
+		where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p') and not c.relispartition
+		order by c.relname`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Table])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tables
+}
+
+// TableProbe runs statements against one table as an authenticated caller, each in its
+// own transaction that is rolled back, on rows given as JSON.
+type TableProbe struct {
+	t      testing.TB
+	pool   *pgxpool.Pool
+	table  Table
+	claims json.RawMessage
+}
+
+// NewTableProbe probes table as the caller whose token claims are given; pool connects
+// as a superuser.
+func NewTableProbe(t testing.TB, pool *pgxpool.Pool, table Table, claims json.RawMessage) *TableProbe {
+	return &TableProbe{t: t, pool: pool, table: table, claims: claims}
+}
+
+// SampleRow returns a row of the tenant as JSON, preferring one whose id is not avoid
+// (the caller's own profile: deleting oneself is not a right even the owner has).
+func (p *TableProbe) SampleRow(tenantID, avoid uuid.UUID) json.RawMessage {
+	p.t.Helper()
+	var row json.RawMessage
+	err := p.pool.QueryRow(context.Background(), fmt.Sprintf(`
+		select to_jsonb(t) from public.%s t where t.%s = $1 order by (to_jsonb(t) ->> 'id') = $2::text limit 1`,
+		p.table.Name, p.table.TenantColumn), tenantID, avoid).Scan(&row)
+	if err != nil {
+		p.t.Fatalf("no %s row for tenant %s: seed one in dbtest.SeedTenant (%v)", p.table.Name, tenantID, err)
+	}
+	return row
+}
+
+// Allows reports whether authenticated has both the grant (on the whole table) and a
+// policy for cmd.
+func (p *TableProbe) Allows(cmd string) bool {
+	p.t.Helper()
+	var allowed bool
+	err := p.pool.QueryRow(context.Background(), `
+		select case $2
+				when 'update' then has_any_column_privilege('authenticated', $1::regclass, 'update')
+				else has_table_privilege('authenticated', $1::regclass, $2)
+			end
+			and exists (select from pg_policy where polrelid = $1::regclass
+				and polcmd in ('*', case $2 when 'select' then 'r' when 'insert' then 'a' when 'update' then 'w' else 'd' end))`,
+		"public."+p.table.Name, cmd).Scan(&allowed)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return allowed
+}
+
+// record is the FROM item that turns the $1 JSON row into a record of the table.
+func (p *TableProbe) record() string {
+	return fmt.Sprintf("jsonb_populate_record(null::public.%s, $1::jsonb) r", p.table.Name)
+}
+
+// keyMatch matches the table's row t to the record r by primary key.
+func (p *TableProbe) keyMatch() string {
+	var left, right []string
+	for _, column := range p.table.PrimaryKey {
+		left = append(left, "t."+column)
+		right = append(right, "r."+column)
+	}
+	return fmt.Sprintf("(%s) = (%s)", strings.Join(left, ", "), strings.Join(right, ", "))
+}
+
+// Run performs cmd (select, insert, update or delete) on the JSON row as the caller.
+// An update sets assignment (column = value, in terms of the row t) or, when empty, the
+// first column authenticated may update to itself. An insert first deletes the row as
+// the superuser, so that it fails only for the reason under test.
+func (p *TableProbe) Run(cmd string, row json.RawMessage, assignment string) Outcome {
+	p.t.Helper()
+	from := p.record()
+	switch cmd {
+	case "select":
+		return p.RunSQL(fmt.Sprintf("select count(*) from public.%s t, %s where %s", p.table.Name, from, p.keyMatch()), nil, row)
+	case "update":
+		if assignment == "" {
+			assignment = fmt.Sprintf("%s = t.%[1]s", p.updatableColumn())
+		}
+		return p.RunSQL(fmt.Sprintf("update public.%s t set %s from %s where %s", p.table.Name, assignment, from, p.keyMatch()), nil, row)
+	case "delete":
+		return p.RunSQL(fmt.Sprintf("delete from public.%s t using %s where %s", p.table.Name, from, p.keyMatch()), nil, row)
+	default:
+		columns := strings.Join(p.insertableColumns(), ", ")
+		return p.RunSQL(
+			fmt.Sprintf("insert into public.%s (%s) select %s from %s", p.table.Name, columns, columns, from),
+			[]string{fmt.Sprintf("delete from public.%s t using %s where %s", p.table.Name, from, p.keyMatch())},
+			row)
+	}
+}
+
+// Move tries to move the JSON row into another tenant.
+func (p *TableProbe) Move(row json.RawMessage, tenantID uuid.UUID) Outcome {
+	p.t.Helper()
+	move := fmt.Sprintf("update public.%[1]s t set %[2]s = $2 from %[3]s where %[4]s",
+		p.table.Name, p.table.TenantColumn, p.record(), p.keyMatch())
+	return p.RunSQL(move, nil, row, tenantID)
+}
+
+// RunSQL runs statement as the caller, after the superuser's setup statements.
+func (p *TableProbe) RunSQL(statement string, setup []string, args ...any) Outcome {
+	p.t.Helper()
+	return RunAs(p.t, p.pool, "authenticated", p.claims, setup, statement, args...)
+}
+
+// updatableColumn is a column authenticated may update, or the tenant column when there
+// is none (the update is then refused, as it should be).
+func (p *TableProbe) updatableColumn() string {
+	p.t.Helper()
+	columns := p.columns(`has_column_privilege('authenticated', attrelid, attname, 'update')`)
+	if len(columns) == 0 {
+		return p.table.TenantColumn
+	}
+	return columns[0]
+}
+
+// insertableColumns are the columns an insert can name: all but generated ones.
+func (p *TableProbe) insertableColumns() []string {
+	return p.columns("true")
+}
+
+func (p *TableProbe) columns(condition string) []string {
+	p.t.Helper()
+	rows, err := p.pool.Query(context.Background(), `
+		select attname::text from pg_attribute
+		where attrelid = $1::regclass and attnum > 0 and not attisdropped and attgenerated = '' and `+condition+`
+		order by attnum`, "public."+p.table.Name)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	columns, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return columns
+}
