@@ -5,11 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/atende/atende/db"
+	"github.com/atende/atende/input"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 )
@@ -67,7 +66,7 @@ func (r *campaignCreate) validate() error {
 	if r.AudienceFilter, err = audienceFilter(r.AudienceFilter); err != nil {
 		return err
 	}
-	r.scheduledAt, err = rfc3339Field("scheduled_at", r.ScheduledAt)
+	r.scheduledAt, err = timeField("scheduled_at", r.ScheduledAt)
 	return err
 }
 
@@ -102,7 +101,7 @@ func (r *campaignUpdate) validate() error {
 			return err
 		}
 	}
-	r.scheduledAt, err = rfc3339Field("scheduled_at", r.ScheduledAt.Value)
+	r.scheduledAt, err = timeField("scheduled_at", r.ScheduledAt.Value)
 	return err
 }
 
@@ -138,25 +137,20 @@ func audienceFilter(raw json.RawMessage) (json.RawMessage, error) {
 // textWithin checks a text field that, when given, must not be blank and may have at
 // most max characters (the database's check constraint, reported with the field).
 func textWithin(field string, v *string, max int) error {
-	if v == nil || strings.TrimSpace(*v) == "" {
+	if v == nil {
 		return fieldProblem(field, "%s cannot be empty", field)
 	}
-	if utf8.RuneCountInString(*v) > max {
-		return fieldProblem(field, "%s must be at most %d characters", field, max)
-	}
-	return nil
+	_, err := input.Text(field, *v, max)
+	return err
 }
 
-// rfc3339Field parses an optional RFC 3339 timestamp field.
-func rfc3339Field(field string, raw *string) (*time.Time, error) {
+// timeField parses an optional RFC 3339 time field.
+func timeField(field string, raw *string) (*time.Time, error) {
 	if raw == nil {
 		return nil, nil
 	}
-	t, err := time.Parse(time.RFC3339Nano, *raw)
-	if err != nil {
-		return nil, fieldProblem(field, "%s must be an RFC 3339 timestamp, e.g. 2026-03-01T12:00:00Z", field)
-	}
-	return &t, nil
+	t, err := input.Time(field, *raw)
+	return &t, err
 }
 
 func (s *Server) listCampaigns(c echo.Context) error {

@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"github.com/atende/atende/db"
+	"github.com/atende/atende/input"
 	"github.com/labstack/echo/v4"
-	"github.com/nyaruka/phonenumbers"
 )
 
 func (s *Server) contactRoutes(g *echo.Group) {
@@ -32,7 +32,7 @@ func (r *contactCreate) validate() error {
 		return err
 	}
 	var err error
-	if r.Phone, err = normalizePhone("phone", r.Phone); err != nil {
+	if r.Phone, err = phoneField("phone", r.Phone); err != nil {
 		return err
 	}
 	if r.Tags == nil {
@@ -52,7 +52,7 @@ type contactUpdate struct {
 
 func (r *contactUpdate) validate() error {
 	var err error
-	if r.Phone.Value, err = normalizePhone("phone", r.Phone.Value); err != nil {
+	if r.Phone.Value, err = phoneField("phone", r.Phone.Value); err != nil {
 		return err
 	}
 	if r.CustomFields != nil {
@@ -61,17 +61,13 @@ func (r *contactUpdate) validate() error {
 	return err
 }
 
-// normalizePhone turns a phone typed in any usual way into E.164, Brazil by default.
-func normalizePhone(field string, raw *string) (*string, error) {
+// phoneField normalises an optional phone typed in any usual way to E.164, Brazil by
+// default; blank means none.
+func phoneField(field string, raw *string) (*string, error) {
 	if raw == nil || strings.TrimSpace(*raw) == "" {
 		return nil, nil
 	}
-	n, err := phonenumbers.Parse(*raw, "BR")
-	if err != nil || !phonenumbers.IsValidNumber(n) {
-		return nil, fieldProblem(field, "%s is not a valid phone number", field)
-	}
-	e164 := phonenumbers.Format(n, phonenumbers.E164)
-	return &e164, nil
+	return optional(raw, func(v string) (string, error) { return input.Phone(field, v, "BR") })
 }
 
 // jsonObject checks that an optional JSON field is an object; absent means {}.

@@ -97,9 +97,16 @@ func newTestAPI(t *testing.T) *testAPI {
 // newTestAPIWith serves the API with the given token verifier.
 func newTestAPIWith(t *testing.T, tokens *auth.Verifier) *testAPI {
 	t.Helper()
-	d := dbtest.New(t)
+	return serveTestAPI(t, dbtest.New(t), api.Config{}, tokens)
+}
+
+// serveTestAPI serves the API on the database with cfg, completed with the test
+// server's base domain, body limit and DNS.
+func serveTestAPI(t *testing.T, d *dbtest.Database, cfg api.Config, tokens *auth.Verifier) *testAPI {
+	t.Helper()
 	dns := &fakeDNS{records: map[string][]string{}}
-	e := api.New(api.Config{BaseDomain: baseDomain, BodyLimit: "64K", Resolver: dns}, d.App, tokens)
+	cfg.BaseDomain, cfg.BodyLimit, cfg.Resolver = baseDomain, "64K", dns
+	e := api.New(cfg, d.App, tokens)
 	server := httptest.NewServer(newResponseValidator(t, e))
 	t.Cleanup(server.Close)
 	return &testAPI{t: t, db: d, server: server, tokens: tokens, echo: e, dns: dns}

@@ -3,10 +3,10 @@ package api
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/atende/atende/db"
+	"github.com/atende/atende/input"
 	"github.com/labstack/echo/v4"
 )
 
@@ -20,10 +20,7 @@ func (s *Server) knowledgeRoutes(g *echo.Group) {
 	g.DELETE("/knowledge/:id", s.deleteKnowledge)
 }
 
-const (
-	knowledgeTitleMax     = 500
-	knowledgeSourceURLMax = 2048
-)
+const knowledgeTitleMax = 500
 
 type knowledgeCreate struct {
 	Title     *string  `json:"title"`
@@ -78,14 +75,7 @@ func sourceURL(raw *string) (*string, error) {
 	if raw == nil || strings.TrimSpace(*raw) == "" {
 		return nil, nil
 	}
-	u, err := url.Parse(*raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fieldProblem("source_url", "source_url must be an absolute http or https URL")
-	}
-	if len(*raw) > knowledgeSourceURLMax {
-		return nil, fieldProblem("source_url", "source_url must be at most %d characters", knowledgeSourceURLMax)
-	}
-	return raw, nil
+	return optional(raw, func(v string) (string, error) { return input.WebURL("source_url", v) })
 }
 
 // listKnowledge lists documents newest first, or with ?q= searches them: a ranked

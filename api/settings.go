@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"regexp"
 
 	"github.com/atende/atende/db"
+	"github.com/atende/atende/input"
 	"github.com/labstack/echo/v4"
 )
 
@@ -18,16 +18,9 @@ func (s *Server) settingRoutes(g *echo.Group) {
 	g.DELETE("/settings/:key", s.deleteSetting)
 }
 
-// settingKeyPattern is the database's check on system_settings.key.
-var settingKeyPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,99}$`)
-
 // pathSettingKey reads and checks the :key path parameter.
 func pathSettingKey(c echo.Context) (string, error) {
-	key := c.Param("key")
-	if !settingKeyPattern.MatchString(key) {
-		return "", fieldProblem("key", "key must match %s", settingKeyPattern)
-	}
-	return key, nil
+	return input.SettingKey(c.Param("key"))
 }
 
 // settingPosition is the position of a setting in the list, which is ordered by key.

@@ -124,17 +124,13 @@ func (r *providerMessage) validate() error {
 	return nil
 }
 
-// providerTime parses a provider's optional RFC 3339 timestamp; absent means now. It is
-// truncated to the microseconds PostgreSQL stores.
+// providerTime parses a provider's optional RFC 3339 timestamp; absent means now.
 func providerTime(raw *string) (time.Time, error) {
-	if raw == nil {
-		return time.Now().Truncate(time.Microsecond), nil
+	t, err := timeField("timestamp", raw)
+	if t == nil || err != nil {
+		return time.Now().Truncate(time.Microsecond), err
 	}
-	t, err := time.Parse(time.RFC3339Nano, *raw)
-	if err != nil {
-		return time.Time{}, fieldProblem("timestamp", "timestamp must be an RFC 3339 time, such as 2025-01-31T13:45:00Z")
-	}
-	return t.Truncate(time.Microsecond), nil
+	return *t, nil
 }
 
 type inboundMessage struct {
@@ -155,7 +151,7 @@ func (r *inboundMessage) validate() (err error) {
 	if err = required("from", r.From != nil && strings.TrimSpace(*r.From) != ""); err != nil {
 		return err
 	}
-	if r.From, err = normalizePhone("from", r.From); err != nil {
+	if r.From, err = phoneField("from", r.From); err != nil {
 		return err
 	}
 	if r.Name != nil && strings.TrimSpace(*r.Name) == "" {

@@ -82,4 +82,3 @@ func TestRLSIsolatesEveryTable(t *testing.T) {
 		})
 	}
 }
-

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/atende/atende/db"
 	"github.com/atende/atende/db/dbtest"
 	"github.com/google/uuid"
 )
@@ -125,6 +126,118 @@ func TestSignupTrigger(t *testing.T) {
 		var pending bool
 		if err := d.Admin.QueryRow(ctx, `select accepted_at is null from invitations where email = 'both@example.com'`).Scan(&pending); err != nil || !pending {
 			t.Fatalf("the other tenant's invitation was consumed (%v)", err)
+		}
+	})
+}
+
+// TestInvitationNeedsConfirmedEmail: knowing an invited address is not enough to join a
+// tenant. An unconfirmed signup joins nothing and leaves the invitation pending;
+// confirming the email joins; when several tenants invited the address, none is chosen
+// and the person accepts one explicitly.
+func TestInvitationNeedsConfirmedEmail(t *testing.T) {
+	t.Parallel()
+	d := dbtest.New(t)
+	a := dbtest.SeedTenant(t, d, "clinica-a")
+	b := dbtest.SeedTenant(t, d, "clinica-b")
+	ctx := context.Background()
+	invite := func(tenant uuid.UUID, email, role string) {
+		t.Helper()
+		if _, err := d.Admin.Exec(ctx, `insert into invitations (tenant_id, email, role) values ($1, $2, $3)`, tenant, email, role); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pending := func(email string) int {
+		t.Helper()
+		var n int
+		if err := d.Admin.QueryRow(ctx, `select count(*) from invitations where email = $1 and accepted_at is null`, email).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	confirm := func(id uuid.UUID) {
+		t.Helper()
+		if _, err := d.Admin.Exec(ctx, `update auth.users set email_confirmed_at = now() where id = $1`, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("an unconfirmed signup of an invited address joins nothing", func(t *testing.T) {
+		invite(a.ID, "newhire@a.test", "admin")
+		// The review's attack: the invited address, padded and in another case.
+		id := dbtest.CreateUnconfirmedAuthUser(t, d, "NewHire@A.test ")
+		if p := profileOf(t, d, id); p.TenantID != nil || p.Role != nil {
+			t.Fatalf("unconfirmed signup joined: %+v", p)
+		}
+		if pending("newhire@a.test") != 1 {
+			t.Fatal("the invitation was consumed by an unconfirmed signup")
+		}
+		confirm(id)
+		if p := profileOf(t, d, id); p.TenantID == nil || *p.TenantID != a.ID || *p.Role != "admin" {
+			t.Fatalf("after confirming: %+v, want admin of tenant A", p)
+		}
+		if pending("newhire@a.test") != 0 {
+			t.Fatal("the invitation is still pending after it was accepted")
+		}
+	})
+
+	t.Run("two tenants invited the address: none is chosen", func(t *testing.T) {
+		invite(a.ID, "both@example.com", "agent")
+		invite(b.ID, "both@example.com", "admin")
+		id := dbtest.CreateAuthUser(t, d, "both@example.com", `{}`, `{}`)
+		if p := profileOf(t, d, id); p.TenantID != nil {
+			t.Fatalf("joined %s implicitly", *p.TenantID)
+		}
+		if pending("both@example.com") != 2 {
+			t.Fatal("an invitation was consumed")
+		}
+		// The person accepts B's, explicitly.
+		var invitation uuid.UUID
+		if err := d.Admin.QueryRow(ctx, `select id from invitations where tenant_id = $1 and email = 'both@example.com'`, b.ID).Scan(&invitation); err != nil {
+			t.Fatal(err)
+		}
+		err := d.App.AsCaller(ctx, dbtest.Claims(id), func(q *db.Queries) error {
+			_, err := q.InvitationAccept(ctx, invitation)
+			return err
+		})
+		if err != nil {
+			t.Fatalf("accept: %v", err)
+		}
+		if p := profileOf(t, d, id); p.TenantID == nil || *p.TenantID != b.ID || *p.Role != "admin" {
+			t.Fatalf("after accepting B's invitation: %+v", p)
+		}
+		if pending("both@example.com") != 1 {
+			t.Fatal("accepting one invitation did not leave the other pending")
+		}
+	})
+
+	t.Run("an email changed later reaches the profile, and may join", func(t *testing.T) {
+		id := dbtest.CreateAuthUser(t, d, "old@example.com", `{}`, `{}`)
+		invite(a.ID, "novo@example.com", "agent")
+		if _, err := d.Admin.Exec(ctx, `update auth.users set email = 'Novo@Example.com' where id = $1`, id); err != nil {
+			t.Fatal(err)
+		}
+		p := profileOf(t, d, id)
+		if p.Email == nil || *p.Email != "novo@example.com" || p.TenantID == nil || *p.TenantID != a.ID {
+			t.Fatalf("after the email change: %+v, want novo@example.com in tenant A", p)
+		}
+	})
+
+	t.Run("only an https avatar is taken from user metadata", func(t *testing.T) {
+		for avatar, want := range map[string]string{
+			"javascript:alert(1)":         "",
+			"http://cdn.example/a.png":    "",
+			"https://cdn.example/a.png":   "https://cdn.example/a.png",
+			"https://cdn.example/a b.png": "",
+			" https://cdn.example/b.png ": "https://cdn.example/b.png",
+		} {
+			id := dbtest.CreateAuthUser(t, d, uuid.NewString()+"@example.com", `{}`, `{"avatar_url": "`+avatar+`"}`)
+			var got *string
+			if err := d.Admin.QueryRow(ctx, `select avatar_url from users where id = $1`, id).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if (got == nil) != (want == "") || (got != nil && *got != want) {
+				t.Errorf("avatar %q stored as %v, want %q", avatar, got, want)
+			}
 		}
 	})
 }

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/atende/atende/db"
+	"github.com/atende/atende/input"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -78,6 +80,12 @@ var (
 // whole or not at all. The report is returned whenever the file could be planned, also
 // with an error; Report.Landed says whether the rows were committed.
 func Import(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Report, error) {
+	// The slug as every tenant's is written, also to find an existing one.
+	slug, err := input.Slug(opts.TenantSlug)
+	if err != nil {
+		return nil, err
+	}
+	opts.TenantSlug = slug
 	if opts.LegacyTimezone == nil {
 		opts.LegacyTimezone = time.UTC
 	}
@@ -132,7 +140,7 @@ func Import(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Report, err
 	if err := lockTenant(ctx, tx, opts.TenantSlug); err != nil {
 		return nil, err
 	}
-	tenantID, created, err := resolveTenant(ctx, tx, opts)
+	tenantID, err := resolveTenant(ctx, tx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -152,12 +160,6 @@ func Import(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Report, err
 	report.finish()
 	if err != nil {
 		return report, err
-	}
-	if created {
-		// A new tenant gets the default AI configuration when the file had none.
-		if _, err := tx.Exec(ctx, "insert into public.ai_config (tenant_id) values ($1) on conflict (tenant_id) do nothing", tenantID); err != nil {
-			return report, fmt.Errorf("default ai_config: %w", err)
-		}
 	}
 	if opts.DryRun {
 		return report, nil // rolled back by the deferred Rollback
@@ -183,25 +185,25 @@ func lockTenant(ctx context.Context, tx pgx.Tx, slug string) error {
 	return nil
 }
 
-// resolveTenant finds the tenant by slug, or creates it (with its secrets) when asked.
-// created says it did.
-func resolveTenant(ctx context.Context, tx pgx.Tx, opts Options) (id uuid.UUID, created bool, err error) {
-	err = tx.QueryRow(ctx, "select id from public.tenants where slug = $1", opts.TenantSlug).Scan(&id)
+// resolveTenant finds the tenant by slug, or creates it when asked, as every tenant is
+// created (db.CreateTenant: the same checks, secrets, AI configuration and settings).
+// The file's AI configuration and settings then replace the defaults nobody touched.
+func resolveTenant(ctx context.Context, tx pgx.Tx, opts Options) (uuid.UUID, error) {
+	var id uuid.UUID
+	err := tx.QueryRow(ctx, "select id from public.tenants where slug = $1", opts.TenantSlug).Scan(&id)
 	switch {
 	case err == nil:
-		return id, false, nil
+		return id, nil
 	case !errors.Is(err, pgx.ErrNoRows):
-		return uuid.Nil, false, fmt.Errorf("find tenant %s: %w", opts.TenantSlug, err)
+		return uuid.Nil, fmt.Errorf("find tenant %s: %w", opts.TenantSlug, err)
 	case !opts.CreateTenant:
-		return uuid.Nil, false, fmt.Errorf("%w: %s (use --create-tenant --name NAME to create it)", ErrTenantNotFound, opts.TenantSlug)
+		return uuid.Nil, fmt.Errorf("%w: %s (use --create-tenant --name NAME to create it)", ErrTenantNotFound, opts.TenantSlug)
 	}
-	if err := tx.QueryRow(ctx, "insert into public.tenants (name, slug) values ($1, $2) returning id", opts.TenantName, opts.TenantSlug).Scan(&id); err != nil {
-		return uuid.Nil, false, fmt.Errorf("create tenant %s: %w", opts.TenantSlug, err)
+	tenant, err := db.CreateTenant(ctx, db.New(tx), db.NewTenant{Name: opts.TenantName, Slug: opts.TenantSlug})
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("create tenant %s: %w", opts.TenantSlug, db.MapError(err))
 	}
-	if _, err := tx.Exec(ctx, "insert into public.tenant_secrets (tenant_id) values ($1) on conflict (tenant_id) do nothing", id); err != nil {
-		return uuid.Nil, false, fmt.Errorf("create tenant secrets: %w", err)
-	}
-	return id, true, nil
+	return tenant.ID, nil
 }
 
 // fileEmails lists the lower-cased emails of the file's users.

@@ -544,10 +544,13 @@ func (l *loader) tables(pl *plan) []stagedTable {
 				s := pl.settings[i]
 				return []any{tenant, s.key, s.value, s.updatedAt}
 			},
-			// A setting the tenant already has is kept (checkSettings reports it).
+			// A setting the tenant already has is kept (checkSettings reports it), but
+			// for a default that nobody touched since the tenant was created (its
+			// updated_at is still the tenant's created_at).
 			insert: `insert into public.system_settings (tenant_id, key, value, updated_at)
 				select tenant_id, key, value, updated_at from import_public_system_settings where tenant_id = $1
-				on conflict (tenant_id, key) do nothing`,
+				on conflict (tenant_id, key) do update set value = excluded.value, updated_at = excluded.updated_at
+				where system_settings.updated_at = (select t.created_at from public.tenants t where t.id = $1)`,
 		},
 		{
 			// As far as it is known before the messages: see writtenConversation.

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/atende/atende/input"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgtype"
 )
@@ -431,8 +432,8 @@ func (p *planner) planUsers(rows []row) {
 	var emails []string
 	for _, r := range rows {
 		c := r.cells
-		email := foldEmail(c[1])
-		if at := strings.IndexByte(email, '@'); at < 1 || at == len(email)-1 || strings.ContainsAny(email, " \t\r\n") {
+		email, err := input.Email("email", c[1].Text)
+		if err != nil {
 			p.rejectRef(tr, p.users, r, fmt.Sprintf("email %q is not an address", c[1].Text))
 			continue
 		}
@@ -631,7 +632,7 @@ func normalizePhones(rows []row, region string) []string {
 		wg.Go(func() {
 			for i := half; i < len(rows); i += 2 {
 				if raw := rows[i].cells[2].trimmed(); raw != "" {
-					phones[i], _ = normalizePhone(raw, region)
+					phones[i], _ = input.Phone("phone", raw, region)
 				}
 			}
 		})

@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgtype"
-	"github.com/nyaruka/phonenumbers"
 )
 
 // This file holds the value-level rules: how one legacy cell becomes one PostgreSQL
@@ -389,16 +388,6 @@ func mergeObjects(base json.RawMessage, extras ...json.RawMessage) json.RawMessa
 func withField(obj json.RawMessage, key, s string) json.RawMessage {
 	quoted, _ := json.Marshal(s)
 	return mergeObjects(json.RawMessage(`{"`+key+`":`+string(quoted)+`}`), obj)
-}
-
-// normalizePhone turns a hand-typed number into E.164, reading numbers without a
-// country code as region's. ok is false when the text is not a valid number there.
-func normalizePhone(raw, region string) (e164 string, ok bool) {
-	n, err := phonenumbers.Parse(raw, region)
-	if err != nil || !phonenumbers.IsValidNumber(n) {
-		return "", false
-	}
-	return phonenumbers.Format(n, phonenumbers.E164), true
 }
 
 // cutText shortens s to at most limit characters (PostgreSQL counts characters, not

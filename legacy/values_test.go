@@ -118,20 +118,6 @@ func TestVocabularies(t *testing.T) {
 	}
 }
 
-func TestNormalizePhone(t *testing.T) {
-	t.Parallel()
-	for _, in := range []string{"+55 11 98765-4321", "(11) 98765-4321", "11987654321", "5511987654321", "011 98765 4321"} {
-		if got, ok := normalizePhone(in, "BR"); !ok || got != "+5511987654321" {
-			t.Errorf("normalizePhone(%q) = %q, %v", in, got, ok)
-		}
-	}
-	for _, in := range []string{"12345", "abc", "987654321"} {
-		if got, ok := normalizePhone(in, "BR"); ok {
-			t.Errorf("normalizePhone(%q) = %q, want invalid", in, got)
-		}
-	}
-}
-
 func TestStatusAdvances(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {

@@ -57,6 +57,39 @@ func TestTenantCreate(t *testing.T) {
 	if err := createTenant(ctx, []string{"create", "--name", "Outra", "--slug", "clinica-sorriso"}, d.AdminURL, nil, &out); err == nil {
 		t.Error("a taken slug was accepted")
 	}
+	// The API's rules, from the one constructor: reserved and malformed slugs, bad emails.
+	for _, args := range [][]string{
+		{"create", "--name", "API", "--slug", "api"},
+		{"create", "--name", "WWW", "--slug", "WWW"},
+		{"create", "--name", "Hífen", "--slug", "-clinica"},
+		{"create", "--name", "Sem email", "--slug", "sem-email", "--admin-email", "ana"},
+	} {
+		if err := createTenant(ctx, args, d.AdminURL, nil, &out); err == nil || errors.Is(err, errUsage) {
+			t.Errorf("%q: err = %v, want the value refused", args, err)
+		}
+	}
+	var tenants int
+	if err := d.Admin.QueryRow(ctx, "select count(*) from tenants where slug in ('api', 'www', 'sem-email')").Scan(&tenants); err != nil || tenants != 0 {
+		t.Errorf("%d refused tenants were created (%v)", tenants, err)
+	}
+}
+
+// A padded, mixed-case admin email is stored as Supabase Auth stores emails, so the
+// invitation is accepted when that person confirms their address.
+func TestTenantCreatePaddedEmail(t *testing.T) {
+	t.Parallel()
+	d := dbtest.New(t)
+	ctx := context.Background()
+	args := []string{"create", "--name", "Clínica Ana", "--slug", " Clinica-Ana ", "--admin-email", " Ana@Example.COM "}
+	if err := createTenant(ctx, args, d.AdminURL, nil, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	id := dbtest.CreateAuthUser(t, d, "ana@example.com", `{}`, `{}`)
+	var slug, role string
+	err := d.Admin.QueryRow(ctx, "select t.slug, u.role::text from users u join tenants t on t.id = u.tenant_id where u.id = $1", id).Scan(&slug, &role)
+	if err != nil || slug != "clinica-ana" || role != "admin" {
+		t.Fatalf("Ana joined %q as %q (%v), want clinica-ana as admin", slug, role, err)
+	}
 }
 
 // The token tests set the process environment, so they do not run in parallel.

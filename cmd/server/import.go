@@ -77,6 +77,9 @@ func parseImportFlags(args []string, stderr io.Writer) (opts legacy.Options, rep
 	fs.StringVar(&reportJSON, "report-json", "", "also write the full report as JSON to this file")
 	timezone := fs.String("legacy-timezone", "UTC", "the time zone of the file's timestamps")
 	fs.StringVar(&opts.PhoneRegion, "phone-region", "BR", "the region of phone numbers written without a country code")
+	fs.Int64Var(&opts.MaxCellBytes, "max-cell-bytes", legacy.DefaultMaxCellBytes, "refuse a file with a larger value in any cell")
+	fs.IntVar(&opts.MaxMessages, "max-messages", legacy.DefaultMaxMessages, "refuse a file with more messages")
+	fs.IntVar(&opts.MaxRows, "max-rows", legacy.DefaultMaxRows, "refuse a file with more rows in any other table")
 	if err := fs.Parse(args); err != nil {
 		return opts, "", fmt.Errorf("%w: %w", errUsage, err)
 	}

@@ -62,6 +62,24 @@ func TestImportCommand(t *testing.T) {
 		t.Errorf("report file: landed %v, err %v", report.Landed, err)
 	}
 
+	// The tenant was made as every tenant is (db.CreateTenant): with its secret and its
+	// default settings, the locale among them though the file has none.
+	var locale string
+	var secrets int
+	if err := d.Admin.QueryRow(ctx, `
+		select s.value #>> '{}', (select count(*) from tenant_secrets x where x.tenant_id = t.id)
+		from tenants t join system_settings s on s.tenant_id = t.id and s.key = 'locale'
+		where t.slug = 'clinica'`).Scan(&locale, &secrets); err != nil || locale != "pt-BR" || secrets != 1 {
+		t.Errorf("created tenant: locale %q, %d secrets (%v); want pt-BR and 1", locale, secrets, err)
+	}
+	// The same rules as the API's for the new tenant's slug.
+	for _, slug := range []string{"www", "api", "-clinica"} {
+		err := importSQLite(ctx, []string{"--file", sampleFile, "--tenant", slug, "--create-tenant", "--name", "X"}, d.AdminURL, &bytes.Buffer{}, &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), "slug") {
+			t.Errorf("--tenant %s --create-tenant: err = %v, want the slug refused", slug, err)
+		}
+	}
+
 	// A tenant that does not exist: the command fails, and not as a usage error.
 	err = importSQLite(ctx, []string{"--file", sampleFile, "--tenant", "missing"}, d.AdminURL, &bytes.Buffer{}, &bytes.Buffer{})
 	if !errors.Is(err, legacy.ErrTenantNotFound) || errors.Is(err, errUsage) {

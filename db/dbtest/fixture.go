@@ -37,18 +37,31 @@ func Claims(userID uuid.UUID) json.RawMessage {
 	return claims
 }
 
-// CreateAuthUser inserts an auth.users row as Supabase Auth does at signup, with the
-// given app and user metadata (JSON objects), and returns its id. The signup trigger
-// creates the profile.
+// CreateAuthUser inserts an auth.users row as Supabase Auth does at signup when the
+// email is confirmed at once (auto-confirm, or an admin-created user), with the given
+// app and user metadata (JSON objects), and returns its id. The signup trigger creates
+// the profile.
 func CreateAuthUser(t testing.TB, d *Database, email string, appMetadata, userMetadata string) uuid.UUID {
+	t.Helper()
+	return createAuthUser(t, d, email, appMetadata, userMetadata, true)
+}
+
+// CreateUnconfirmedAuthUser inserts an auth.users row as Supabase Auth does at signup
+// when the email still has to be confirmed: email_confirmed_at is null.
+func CreateUnconfirmedAuthUser(t testing.TB, d *Database, email string) uuid.UUID {
+	t.Helper()
+	return createAuthUser(t, d, email, `{"provider": "email"}`, `{}`, false)
+}
+
+func createAuthUser(t testing.TB, d *Database, email string, appMetadata, userMetadata string, confirmed bool) uuid.UUID {
 	t.Helper()
 	id := uuid.New()
 	_, err := d.Admin.Exec(context.Background(), `
 		insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
 			raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
 		values ('00000000-0000-0000-0000-000000000000', $1, 'authenticated', 'authenticated', $2,
-			'$2a$10$abcdefghijklmnopqrstuu5Jb2tYbQ2W7n0e2JH2P5y0mUOSqAeWm', now(), $3::jsonb, $4::jsonb, now(), now())`,
-		id, email, appMetadata, userMetadata)
+			'$2a$10$abcdefghijklmnopqrstuu5Jb2tYbQ2W7n0e2JH2P5y0mUOSqAeWm', case when $5 then now() end, $3::jsonb, $4::jsonb, now(), now())`,
+		id, email, appMetadata, userMetadata, confirmed)
 	if err != nil {
 		t.Fatalf("create auth user %s: %v", email, err)
 	}

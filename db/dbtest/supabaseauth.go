@@ -443,9 +443,22 @@ func (s *AuthServer) SignInSession(t testing.TB, email, password string) Session
 }
 
 // Confirm confirms email's signup through Auth, as the link in the confirmation email
-// would: it reads the pending token from auth.users and verifies it (POST /verify), so
-// Auth sets email_confirmed_at.
-func (s *AuthServer) Confirm(t testing.TB, email string) {
+// would, so Auth sets email_confirmed_at; it returns the session Auth opens.
+func (s *AuthServer) Confirm(t testing.TB, email string) Session {
+	t.Helper()
+	return s.verify(t, email, "signup")
+}
+
+// AcceptInvite follows the link of the invitation Auth emailed to email (POST
+// /auth/v1/invite): Auth confirms the address and opens a session, which it returns.
+func (s *AuthServer) AcceptInvite(t testing.TB, email string) Session {
+	t.Helper()
+	return s.verify(t, email, "invite")
+}
+
+// verify reads the pending token of email from auth.users and verifies it (POST
+// /verify) as the emailed link would.
+func (s *AuthServer) verify(t testing.TB, email, kind string) Session {
 	t.Helper()
 	// auth.users holds the hash of the emailed code, which is what the email's link
 	// carries; /verify takes it as token_hash (as "token" it expects the code itself).
@@ -453,12 +466,17 @@ func (s *AuthServer) Confirm(t testing.TB, email string) {
 	err := s.admin.QueryRow(context.Background(),
 		"select coalesce(confirmation_token, '') from auth.users where email = lower($1)", email).Scan(&tokenHash)
 	if err != nil {
-		t.Fatalf("supabase auth: confirm %s: read auth.users: %v", email, err)
+		t.Fatalf("supabase auth: verify %s: read auth.users: %v", email, err)
 	}
 	if tokenHash == "" {
-		t.Fatalf("supabase auth: confirm %s: no pending confirmation (already confirmed, or AutoConfirm is on)", email)
+		t.Fatalf("supabase auth: verify %s: no pending %s (already confirmed, or AutoConfirm is on)", email, kind)
 	}
-	s.post(t, "/verify", s.anonKey, map[string]string{"type": "signup", "token_hash": tokenHash}, nil)
+	var resp struct {
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+	}
+	s.post(t, "/verify", s.anonKey, map[string]string{"type": kind, "token_hash": tokenHash}, &resp)
+	return Session{AccessToken: resp.AccessToken, RefreshToken: resp.RefreshToken}
 }
 
 // AnonKey returns the project's anon API key: what clients send as apikey before a user
