@@ -77,6 +77,11 @@ func TestVerifyRejects(t *testing.T) {
 	f := newFixture(t)
 	hsOnly := f.newVerifier(t, Config{JWTSecret: testSecret})
 	jwksOnly := f.newVerifier(t, Config{SupabaseURL: f.jwks.URL})
+	// A project that moved to asymmetric keys and turned HS256 off (JWT_ACCEPT_HS256=false).
+	hsRefused := f.newVerifier(t, Config{JWTSecret: testSecret, SupabaseURL: f.jwks.URL, RefuseHS256: true})
+	if _, err := hsRefused.Verify(context.Background(), sign(t, jwa.ES256(), f.ec, "ec-1", f.claims())); err != nil {
+		t.Fatalf("ES256 with HS256 turned off: %v", err)
+	}
 	otherEC := newECKey(t, elliptic.P256())
 
 	hs := func(claims map[string]any) string { return sign(t, jwa.HS256(), []byte(testSecret), "", claims) }
@@ -148,6 +153,9 @@ func TestVerifyRejects(t *testing.T) {
 		{"HS256 keyed with RSA JWK", nil, forge(t, map[string]any{"alg": "HS256", "kid": "rsa-1"}, f.claims(), hmacWith(rsaJWK)), "signature"},
 		{"HS256 keyed with RSA PEM, no secret", jwksOnly, forge(t, map[string]any{"alg": "HS256", "kid": "rsa-1"}, f.claims(), hmacWith(rsaPEM)), "no JWT secret"},
 		{"HS256 without secret", jwksOnly, hs(f.claims()), "no JWT secret"},
+		{"HS256 turned off", hsRefused, hs(f.claims()), "HS256 is turned off"},
+		{"HS256 with a wrong iss (SUPABASE_URL set)", nil, hs(with(f.claims(), map[string]any{"iss": "https://evil.example/auth/v1"})), `"iss" not satisfied`},
+		{"HS256 with no iss (SUPABASE_URL set)", nil, hs(with(f.claims(), map[string]any{"iss": nil})), `"iss" not satisfied`},
 		{"RS256 without JWKS", hsOnly, sign(t, jwa.RS256(), f.rsa, "rsa-1", f.claims()), "no Supabase URL"},
 		{"ES256 without JWKS", hsOnly, valid, "no Supabase URL"},
 		{"ES256 naming the RSA key", nil, sign(t, jwa.ES256(), f.ec, "rsa-1", f.claims()), `whose key is for RS256`},

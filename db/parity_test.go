@@ -189,7 +189,7 @@ var parityCases = map[string][]parityCase{
 const (
 	runCampaign      = `update campaigns set status = 'running' where id = @campaign`
 	completeCampaign = `update campaigns set status = 'running' where id = @campaign; update campaigns set status = 'completed' where id = @campaign`
-	seedNewContact       = `insert into contacts (tenant_id, name) values (@tenant, 'Nova')`
+	seedNewContact   = `insert into contacts (tenant_id, name) values (@tenant, 'Nova')`
 )
 
 // TestRulesHoldForSupabaseClients attempts every parity case as authenticated through

@@ -120,4 +120,18 @@ func TestToken(t *testing.T) {
 			t.Errorf("token %v: accepted", args)
 		}
 	}
+
+	// JWT_ACCEPT_HS256=false: the server refuses the tokens the secret signs.
+	t.Setenv("JWT_ACCEPT_HS256", "false")
+	served, err := newVerifier()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := served.Verify(context.Background(), strings.TrimSpace(out.String())); !errors.Is(err, auth.ErrInvalidToken) {
+		t.Errorf("HS256 token with JWT_ACCEPT_HS256=false: err = %v, want refused", err)
+	}
+	t.Setenv("JWT_ACCEPT_HS256", "nope")
+	if _, err := newVerifier(); err == nil || !strings.Contains(err.Error(), "JWT_ACCEPT_HS256") {
+		t.Errorf("JWT_ACCEPT_HS256=nope: err = %v, want one naming the variable", err)
+	}
 }
