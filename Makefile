@@ -11,8 +11,13 @@ DATABASE_URL ?= postgres://atende_app@127.0.0.1:5432/atende?sslmode=disable
 # Development only: the HS256 secret `make run` trusts and `server token` signs with.
 SUPABASE_JWT_SECRET ?= atende-development-secret-not-for-production
 export DATABASE_ADMIN_URL DATABASE_URL SUPABASE_JWT_SECRET
+# Development only, for `make run`: tenants answer at http://<slug>.$(APP_BASE_DOMAIN):8080
+# (browsers and curl send *.localhost to the loopback address), and a frontend's
+# development server on port 3000 may call the API from the browser.
+APP_BASE_DOMAIN ?= localhost
+CORS_ALLOWED_ORIGINS ?= http://localhost:3000,http://*.localhost:3000
 
-.PHONY: generate test check vet-sql run migrate db bench-import
+.PHONY: generate test check vet-sql run migrate db seed dev-token bench-import bench-events
 
 ## generate: regenerate the data layer (db/*.gen.go) from sql/schema and sql/queries
 generate:
@@ -45,13 +50,37 @@ db:
 migrate: db
 	go run ./cmd/server migrate up
 
-## run: the server on the local database, migrated first
+## run: the server on the local database, migrated first; tenants at http://<slug>.localhost:8080
+# Exported for this target only: the tests build their own configuration.
+run: export APP_BASE_DOMAIN := $(APP_BASE_DOMAIN)
+run: export CORS_ALLOWED_ORIGINS := $(CORS_ALLOWED_ORIGINS)
 run: migrate
-	@echo "Development tokens: go run ./cmd/server token --user <auth.users id>"
-	@echo "  (a user: psql '$(DATABASE_ADMIN_URL)' -c \"insert into auth.users (id, aud, role, email) values (gen_random_uuid(), 'authenticated', 'authenticated', 'me@example.com') returning id\";"
-	@echo "   then POST /api/v1/setup with that user's token creates a tenant)"
+	@echo "Tenants: http://<slug>.$(APP_BASE_DOMAIN):8080 (make seed: http://clinica-sorriso.$(APP_BASE_DOMAIN):8080); CORS origins: $(CORS_ALLOWED_ORIGINS)"
+	@echo "A token: TOKEN=\$$(make -s dev-token EMAIL=you@example.com); a tenant of your own: POST /api/v1/setup with it"
 	go run ./cmd/server serve
+
+## seed: import the V1.5 sample as the demo tenant clinica-sorriso and print its logins (again: a no-op re-run)
+# --create-tenant creates the tenant only when it is missing; a second run imports into it
+# again, which changes nothing (legacy/README.md: a re-run of the same file).
+seed: migrate
+	go run ./cmd/server import-sqlite --file legacy/testdata/sample_v15.db --tenant clinica-sorriso --create-tenant --name "Clínica Sorriso"
+	@echo
+	@echo "Demo tenant: http://clinica-sorriso.$(APP_BASE_DOMAIN):8080 (under make run)"
+	@echo "Logins: email, password, role, name (the passwords sign in through Supabase Auth; locally: TOKEN=\$$(make -s dev-token EMAIL=ana@clinica.example))"
+	@sed -n 's/^\([^#]\)/  \1/p' legacy/testdata/sample_v15.logins
+
+## dev-token: EMAIL=… prints an access token for that user, created (email confirmed) if missing; development only
+# Only the token goes to stdout, so TOKEN=$(make -s dev-token EMAIL=…) works: make's
+# echo is off (@) and the migrations report on stderr.
+dev-token: db
+	@if [ -z "$(EMAIL)" ]; then echo "usage: make dev-token EMAIL=you@example.com [TTL=1h]" >&2; exit 2; fi
+	@go run ./cmd/server migrate up >&2
+	@go run ./cmd/server dev-token --email '$(EMAIL)' --ttl '$(or $(TTL),1h)'
 
 ## bench-import: generate a V1.5 file with 1,000,000 messages and time its import (rows/s)
 bench-import:
 	go test -run '^$$' -bench ImportSQLite -benchtime 1x -timeout 30m ./legacy/
+
+## bench-events: 1,000 event streams on one server process, messages at 20/s for 10 s: delivery p50/p99 and the process's memory
+bench-events:
+	go test -run '^$$' -bench EventFanOut -benchtime 1x -timeout 10m ./api/

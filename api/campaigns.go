@@ -1,10 +1,12 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/atende/atende/db"
@@ -114,8 +116,9 @@ func (r *campaignUpdate) status() *db.CampaignStatus {
 }
 
 // audienceFilter checks a campaign's audience filter: an object (absent or null means
-// {}, everyone), whose "tags", when present, is an array of strings — the launch query
-// reads it as one.
+// {}, everyone) whose only key is "tags", an array of strings (contacts with any of
+// them). Any other key is refused: a misspelt filter must not widen a campaign to
+// everyone.
 func audienceFilter(raw json.RawMessage) (json.RawMessage, error) {
 	filter, err := jsonObject("audience_filter", raw)
 	if err != nil {
@@ -124,8 +127,11 @@ func audienceFilter(raw json.RawMessage) (json.RawMessage, error) {
 	var fields struct {
 		Tags json.RawMessage `json:"tags"`
 	}
-	if err := json.Unmarshal(filter, &fields); err != nil {
-		return nil, fieldProblem("audience_filter", "audience_filter must be a JSON object")
+	dec := json.NewDecoder(bytes.NewReader(filter))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&fields); err != nil {
+		key, _ := strings.CutPrefix(err.Error(), "json: unknown field ")
+		return nil, fieldProblem("audience_filter", "audience_filter has no field %s: it filters by tags (an array of strings)", key)
 	}
 	var tags []string
 	if fields.Tags != nil && (json.Unmarshal(fields.Tags, &tags) != nil || tags == nil) {
@@ -154,21 +160,11 @@ func timeField(field string, raw *string) (*time.Time, error) {
 }
 
 func (s *Server) listCampaigns(c echo.Context) error {
-	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (page[db.Campaign], error) {
-		list, err := s.cursors.parseList(c, "campaigns", m.TenantID)
-		if err != nil {
-			return page[db.Campaign]{}, err
-		}
-		rows, err := q.CampaignList(ctx, db.CampaignListParams{
-			TenantID:        m.TenantID,
-			BeforeCreatedAt: list.afterAt(),
-			BeforeID:        list.afterID(),
-			RowLimit:        list.fetch(),
-		})
-		return pageOf(rows, list.Limit, func(last db.Campaign) string {
-			return s.cursors.encode("campaigns", m.TenantID, timeKey{At: last.CreatedAt, ID: last.ID})
-		}), err
-	})
+	return keysetList(c, s, s.asMember, "campaigns",
+		func(ctx context.Context, q *db.Queries, m member, after *timeKey, limit int32) ([]db.Campaign, error) {
+			return q.CampaignList(ctx, db.CampaignListParams{TenantID: m.TenantID, BeforeCreatedAt: after.at(), BeforeID: after.id(), RowLimit: limit})
+		},
+		func(cp db.Campaign) timeKey { return timeKey{At: cp.CreatedAt, ID: cp.ID} })
 }
 
 func (s *Server) createCampaign(c echo.Context) error {
@@ -300,24 +296,15 @@ func (s *Server) listCampaignEvents(c echo.Context) error {
 	}
 	// The list name holds the campaign, so a cursor of one campaign's events is refused
 	// for another's.
-	listName := "campaign_events/" + id.String()
-	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (page[db.CampaignEvent], error) {
-		list, err := s.cursors.parseList(c, listName, m.TenantID)
-		if err != nil {
-			return page[db.CampaignEvent]{}, err
-		}
-		if _, err := q.CampaignGet(ctx, db.CampaignGetParams{TenantID: m.TenantID, ID: id}); err != nil {
-			return page[db.CampaignEvent]{}, err
-		}
-		rows, err := q.CampaignEventList(ctx, db.CampaignEventListParams{
-			TenantID:        m.TenantID,
-			CampaignID:      id,
-			AfterOccurredAt: list.afterAt(),
-			AfterID:         list.afterID(),
-			RowLimit:        list.fetch(),
-		})
-		return pageOf(rows, list.Limit, func(last db.CampaignEvent) string {
-			return s.cursors.encode(listName, m.TenantID, timeKey{At: last.OccurredAt, ID: last.ID})
-		}), err
-	})
+	return keysetList(c, s, s.asMember, "campaign_events/"+id.String(),
+		func(ctx context.Context, q *db.Queries, m member, after *timeKey, limit int32) ([]db.CampaignEvent, error) {
+			// An unknown campaign is a 404, not an empty list.
+			if _, err := q.CampaignGet(ctx, db.CampaignGetParams{TenantID: m.TenantID, ID: id}); err != nil {
+				return nil, err
+			}
+			return q.CampaignEventList(ctx, db.CampaignEventListParams{
+				TenantID: m.TenantID, CampaignID: id, AfterOccurredAt: after.at(), AfterID: after.id(), RowLimit: limit,
+			})
+		},
+		func(e db.CampaignEvent) timeKey { return timeKey{At: e.OccurredAt, ID: e.ID} })
 }

@@ -111,6 +111,8 @@ func TestCampaignsBadInput(t *testing.T) {
 		{"tags not an array", "POST", "/api/v1/campaigns", map[string]any{"name": "x", "audience_filter": map[string]any{"tags": "vip"}}, 400, "audience_filter"},
 		{"tags not strings", "POST", "/api/v1/campaigns", map[string]any{"name": "x", "audience_filter": map[string]any{"tags": []any{"vip", 1}}}, 400, "audience_filter"},
 		{"tags null", "POST", "/api/v1/campaigns", map[string]any{"name": "x", "audience_filter": map[string]any{"tags": nil}}, 400, "audience_filter"},
+		{"misspelt filter (would reach everyone)", "POST", "/api/v1/campaigns", map[string]any{"name": "x", "audience_filter": map[string]any{"tag": "vip"}}, 400, "audience_filter"},
+		{"unknown filter beside tags", "POST", "/api/v1/campaigns", map[string]any{"name": "x", "audience_filter": map[string]any{"tags": []string{"vip"}, "city": "Rio"}}, 400, "audience_filter"},
 		{"bad schedule", "POST", "/api/v1/campaigns", map[string]any{"name": "x", "scheduled_at": "amanhã"}, 400, "scheduled_at"},
 		{"patch empty name", "PATCH", campaign, map[string]any{"name": ""}, 400, "name"},
 		{"patch null name", "PATCH", campaign, map[string]any{"name": nil}, 400, "name"},

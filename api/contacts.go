@@ -23,6 +23,7 @@ type contactCreate struct {
 	Name         *string         `json:"name"`
 	Phone        *string         `json:"phone"`
 	Email        *string         `json:"email"`
+	AvatarURL    *string         `json:"avatar_url"`
 	Tags         []string        `json:"tags"`
 	CustomFields json.RawMessage `json:"custom_fields"`
 }
@@ -33,6 +34,12 @@ func (r *contactCreate) validate() error {
 	}
 	var err error
 	if r.Phone, err = phoneField("phone", r.Phone); err != nil {
+		return err
+	}
+	if r.Email, err = emailField("email", r.Email); err != nil {
+		return err
+	}
+	if r.AvatarURL, err = optional(r.AvatarURL, avatarURL); err != nil {
 		return err
 	}
 	if r.Tags == nil {
@@ -46,6 +53,7 @@ type contactUpdate struct {
 	Name         Optional[string] `json:"name"`
 	Phone        Optional[string] `json:"phone"`
 	Email        Optional[string] `json:"email"`
+	AvatarURL    Optional[string] `json:"avatar_url"`
 	Tags         *[]string        `json:"tags"`
 	CustomFields json.RawMessage  `json:"custom_fields"`
 }
@@ -55,11 +63,20 @@ func (r *contactUpdate) validate() error {
 	if r.Phone.Value, err = phoneField("phone", r.Phone.Value); err != nil {
 		return err
 	}
+	if r.Email.Value, err = emailField("email", r.Email.Value); err != nil {
+		return err
+	}
+	if r.AvatarURL.Value, err = optional(r.AvatarURL.Value, avatarURL); err != nil {
+		return err
+	}
 	if r.CustomFields != nil {
 		r.CustomFields, err = jsonObject("custom_fields", r.CustomFields)
 	}
 	return err
 }
+
+// avatarURL is the rule for a picture's link: https.
+func avatarURL(raw string) (string, error) { return input.HTTPSURL("avatar_url", raw) }
 
 // phoneField normalises an optional phone typed in any usual way to E.164, Brazil by
 // default; blank means none.
@@ -68,6 +85,15 @@ func phoneField(field string, raw *string) (*string, error) {
 		return nil, nil
 	}
 	return optional(raw, func(v string) (string, error) { return input.Phone(field, v, "BR") })
+}
+
+// emailField trims, lower-cases and checks an optional email address; blank means none,
+// as for the phone.
+func emailField(field string, raw *string) (*string, error) {
+	if raw == nil || strings.TrimSpace(*raw) == "" {
+		return nil, nil
+	}
+	return optional(raw, func(v string) (string, error) { return input.Email(field, v) })
 }
 
 // jsonObject checks that an optional JSON field is an object; absent means {}.
@@ -82,24 +108,25 @@ func jsonObject(field string, raw json.RawMessage) (json.RawMessage, error) {
 	return raw, nil
 }
 
+// listContacts lists the tenant's contacts newest first, filtered by ?q= (a search: see
+// ContactList) and ?tag=. The list's name holds the filters, so a cursor of ?tag=vip is
+// refused on ?q=ana.
 func (s *Server) listContacts(c echo.Context) error {
-	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (page[db.Contact], error) {
-		list, err := s.cursors.parseList(c, "contacts", m.TenantID)
-		if err != nil {
-			return page[db.Contact]{}, err
+	q := optionalQuery(c, "q")
+	if q != nil {
+		if *q = strings.TrimSpace(*q); *q == "" {
+			q = nil // blank finds everyone, as no q does
 		}
-		rows, err := q.ContactList(ctx, db.ContactListParams{
-			TenantID:        m.TenantID,
-			Q:               optionalQuery(c, "q"),
-			Tag:             optionalQuery(c, "tag"),
-			BeforeCreatedAt: list.afterAt(),
-			BeforeID:        list.afterID(),
-			RowLimit:        list.fetch(),
-		})
-		return pageOf(rows, list.Limit, func(last db.Contact) string {
-			return s.cursors.encode("contacts", m.TenantID, timeKey{At: last.CreatedAt, ID: last.ID})
-		}), err
-	})
+	}
+	tag := optionalQuery(c, "tag")
+	return keysetList(c, s, s.asMember, listName(c, "contacts", "q", "tag"),
+		func(ctx context.Context, qs *db.Queries, m member, after *timeKey, limit int32) ([]db.Contact, error) {
+			return qs.ContactList(ctx, db.ContactListParams{
+				TenantID: m.TenantID, Q: q, Tag: tag,
+				BeforeCreatedAt: after.at(), BeforeID: after.id(), RowLimit: limit,
+			})
+		},
+		func(last db.Contact) timeKey { return timeKey{At: last.CreatedAt, ID: last.ID} })
 }
 
 func (s *Server) createContact(c echo.Context) error {
@@ -109,7 +136,7 @@ func (s *Server) createContact(c echo.Context) error {
 	}
 	return answer(c, http.StatusCreated, s.asMember, func(ctx context.Context, q *db.Queries, m member) (db.Contact, error) {
 		return q.ContactCreate(ctx, db.ContactCreateParams{
-			TenantID: m.TenantID, Name: req.Name, Phone: req.Phone, Email: req.Email,
+			TenantID: m.TenantID, Name: req.Name, Phone: req.Phone, Email: req.Email, AvatarUrl: req.AvatarURL,
 			Tags: req.Tags, CustomFields: req.CustomFields,
 		})
 	})
@@ -143,6 +170,7 @@ func (s *Server) updateContact(c echo.Context) error {
 			SetName: req.Name.Set, Name: req.Name.Value,
 			SetPhone: req.Phone.Set, Phone: req.Phone.Value,
 			SetEmail: req.Email.Set, Email: req.Email.Value,
+			SetAvatarUrl: req.AvatarURL.Set, AvatarUrl: req.AvatarURL.Value,
 			Tags: derefSlice(req.Tags), CustomFields: req.CustomFields,
 		})
 	})

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 
 	"github.com/atende/atende/db"
@@ -88,8 +89,19 @@ func queryEnum[T interface {
 	return &v, enumValue(name, v, all)
 }
 
+// inboxRow is a conversation as the inbox draws it: with its contact and its last
+// message ({preview, direction, status, sender_type, has_media, created_at}, null before
+// the first).
+type inboxRow struct {
+	db.Conversation
+	ContactName      *string         `json:"contact_name"`
+	ContactPhone     *string         `json:"contact_phone"`
+	ContactAvatarURL *string         `json:"contact_avatar_url"`
+	LastMessage      json.RawMessage `json:"last_message"`
+}
+
 // listConversations is the inbox: most recent activity first, paged by
-// (last_message_at, id).
+// (last_message_at, id); ?updated_since= keeps the conversations changed since then.
 func (s *Server) listConversations(c echo.Context) error {
 	status, err := queryEnum(c, "status", db.AllConversationStatusValues())
 	if err != nil {
@@ -99,19 +111,23 @@ func (s *Server) listConversations(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (page[db.Conversation], error) {
-		list, err := s.cursors.parseList(c, "conversations", m.TenantID)
-		if err != nil {
-			return page[db.Conversation]{}, err
-		}
-		rows, err := q.ConversationInbox(ctx, db.ConversationInboxParams{
-			TenantID: m.TenantID, Status: status, AssignedUserID: assignee,
-			BeforeLastMessageAt: list.afterAt(), BeforeID: list.afterID(), RowLimit: list.fetch(),
-		})
-		return pageOf(rows, list.Limit, func(last db.Conversation) string {
-			return s.cursors.encode("conversations", m.TenantID, timeKey{At: last.LastMessageAt, ID: last.ID})
-		}), err
-	})
+	since, err := queryTime(c, "updated_since")
+	if err != nil {
+		return err
+	}
+	return keysetList(c, s, s.asMember, listName(c, "conversations", "status", "assigned_user_id", "updated_since"),
+		func(ctx context.Context, q *db.Queries, m member, after *timeKey, limit int32) ([]inboxRow, error) {
+			rows, err := q.ConversationInbox(ctx, db.ConversationInboxParams{
+				TenantID: m.TenantID, Status: status, AssignedUserID: assignee, UpdatedSince: since,
+				BeforeLastMessageAt: after.at(), BeforeID: after.id(), RowLimit: limit,
+			})
+			inbox := make([]inboxRow, len(rows))
+			for i, r := range rows {
+				inbox[i] = inboxRow{r.Conversation, r.ContactName, r.ContactPhone, r.ContactAvatarUrl, r.LastMessage}
+			}
+			return inbox, err
+		},
+		func(r inboxRow) timeKey { return timeKey{At: r.LastMessageAt, ID: r.ID} })
 }
 
 func (s *Server) createConversation(c echo.Context) error {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -238,4 +239,74 @@ func TestConversationMessages(t *testing.T) {
 		{"list another tenant's conversation", "GET", foreign, nil, 404, ""},
 		{"send to another tenant's conversation", "POST", foreign, map[string]any{"content": "Olá"}, 404, ""},
 	}, tn.ID, other.ID)
+}
+
+// TestInboxRows: each inbox row carries its contact and its last message, so a client
+// draws the inbox from one request; updated_since keeps what changed since a poll.
+func TestInboxRows(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t)
+	tn := dbtest.SeedTenant(t, a.db, "clinica-a")
+	owner := a.token(tn.OwnerID)
+	ctx := context.Background()
+
+	type row struct {
+		ID               string  `json:"id"`
+		ContactName      *string `json:"contact_name"`
+		ContactPhone     *string `json:"contact_phone"`
+		ContactAvatarURL *string `json:"contact_avatar_url"`
+		LastMessage      *struct {
+			Preview   *string `json:"preview"`
+			Direction string  `json:"direction"`
+			Status    string  `json:"status"`
+		} `json:"last_message"`
+	}
+	if _, err := a.db.Admin.Exec(ctx, `update contacts set avatar_url = 'https://cdn.example/maria.jpg' where id = $1`, tn.ContactID); err != nil {
+		t.Fatal(err)
+	}
+	postCreated[inboxConversation](t, a, owner, "/api/v1/conversations", map[string]any{"channel": "email"})
+	empty := postCreated[inboxConversation](t, a, owner, "/api/v1/conversations", map[string]any{"channel": "webchat"})
+	long := strings.Repeat("ç", 200)
+	postCreated[inboxMessage](t, a, owner, "/api/v1/conversations/"+tn.ConversationID.String()+"/messages", map[string]any{"content": long})
+
+	rows := listAll[row](t, a, owner, "/api/v1/conversations?limit=2")
+	byID := map[string]row{}
+	for _, r := range rows {
+		byID[r.ID] = r
+	}
+	seeded := byID[tn.ConversationID.String()]
+	if seeded.ContactName == nil || *seeded.ContactName != "Maria" || seeded.ContactPhone == nil || *seeded.ContactPhone != "+5511987654321" ||
+		seeded.ContactAvatarURL == nil || *seeded.ContactAvatarURL != "https://cdn.example/maria.jpg" {
+		t.Errorf("the seeded conversation's contact: %+v", seeded)
+	}
+	if m := seeded.LastMessage; m == nil || m.Preview == nil || *m.Preview != long[:140*2] || m.Direction != "outbound" || m.Status != "queued" {
+		t.Errorf("the seeded conversation's last message: %+v", seeded.LastMessage)
+	}
+	if r, ok := byID[empty.ID]; !ok || r.LastMessage != nil || r.ContactName != nil {
+		t.Errorf("a conversation without contact or messages: %+v (listed %v)", r, ok)
+	}
+	if len(rows) != 3 {
+		t.Errorf("inbox has %d rows, want the seeded one and the two new", len(rows))
+	}
+
+	// What changed since a poll: only the conversation updated after it.
+	var since time.Time
+	if err := a.db.Admin.QueryRow(ctx, `select now()`).Scan(&since); err != nil {
+		t.Fatal(err)
+	}
+	a.do(request{method: "PATCH", path: "/api/v1/conversations/" + empty.ID, token: owner, body: map[string]any{"status": "pending"}}).expect(t, http.StatusOK)
+	changed := listIDs(t, a, owner, "/api/v1/conversations?updated_since="+url.QueryEscape(since.Format(time.RFC3339Nano)))
+	if !slices.Equal(changed, []string{empty.ID}) {
+		t.Errorf("updated_since: %v, want only %s", changed, empty.ID)
+	}
+	a.do(request{method: "GET", path: "/api/v1/conversations?updated_since=yesterday", token: owner}).expectProblem(t, http.StatusBadRequest, "updated_since")
+
+	// A cursor of the filtered list is refused on the unfiltered one.
+	var first listPage[row]
+	a.do(request{method: "GET", path: "/api/v1/conversations?status=open&limit=1", token: owner}).expect(t, http.StatusOK).into(t, &first)
+	if first.NextCursor == nil {
+		t.Fatal("no second page of open conversations")
+	}
+	a.do(request{method: "GET", path: "/api/v1/conversations?cursor=" + url.QueryEscape(*first.NextCursor), token: owner}).
+		expectProblem(t, http.StatusBadRequest, "cursor")
 }

@@ -1,13 +1,17 @@
 package api
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
+	"github.com/atende/atende/db"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 )
@@ -89,40 +93,64 @@ type timeKey struct {
 	ID uuid.UUID `json:"id"`
 }
 
-// listParams are a list request's limit and, when a cursor was given, its position.
-type listParams struct {
-	Limit int
-	After *timeKey
-}
-
-// parseList reads ?limit= (1–100, default 50) and ?cursor= for a list ordered by time.
-func (cc cursorCodec) parseList(c echo.Context, list string, tenant uuid.UUID) (listParams, error) {
+// keysetList answers a keyset-paginated list: it reads ?limit= (1–100, default 50) and
+// ?cursor=, which must have been signed for this list — name, which includes the list's
+// filters — and the caller's tenant; fetch reads up to limit rows after the cursor's
+// position (nil: from the start), and key gives the position a row's next page starts
+// after. fetch runs in the tenant's transaction, as as says as whom.
+func keysetList[T, K any](c echo.Context, s *Server, as tenantTx, name string,
+	fetch func(ctx context.Context, q *db.Queries, m member, after *K, limit int32) ([]T, error),
+	key func(T) K) error {
 	limit, err := queryInt(c, "limit", 50, 1, 100)
 	if err != nil {
-		return listParams{}, err
+		return err
 	}
-	var key timeKey
-	ok, err := cc.decode(c, list, tenant, &key)
-	if err != nil || !ok {
-		return listParams{Limit: limit}, err
-	}
-	return listParams{Limit: limit, After: &key}, nil
+	return answer(c, http.StatusOK, as, func(ctx context.Context, q *db.Queries, m member) (page[T], error) {
+		var position K
+		found, err := s.cursors.decode(c, name, m.TenantID, &position)
+		if err != nil {
+			return page[T]{}, err
+		}
+		var after *K
+		if found {
+			after = &position
+		}
+		// One more row than the page, to know whether another page follows.
+		rows, err := fetch(ctx, q, m, after, int32(limit)+1)
+		if err != nil {
+			return page[T]{}, err
+		}
+		return pageOf(rows, limit, func(last T) string { return s.cursors.encode(name, m.TenantID, key(last)) }), nil
+	})
 }
 
-// fetch is the row count to ask the database for: one more than the page, to know
-// whether another page follows.
-func (l listParams) fetch() int32 { return int32(l.Limit) + 1 }
-
-func (l listParams) afterAt() *time.Time {
-	if l.After == nil {
-		return nil
+// listName names a list with the values of the query parameters that filter it, so
+// that a cursor of one filtered list is refused on another.
+func listName(c echo.Context, base string, filters ...string) string {
+	values := url.Values{}
+	for _, f := range filters {
+		if v := c.QueryParam(f); v != "" {
+			values.Set(f, v)
+		}
 	}
-	return &l.After.At
+	if len(values) == 0 {
+		return base
+	}
+	return base + "?" + values.Encode()
 }
 
-func (l listParams) afterID() *uuid.UUID {
-	if l.After == nil {
+// at and id are the parts of an optional position, for the generated queries' nullable
+// parameters.
+func (k *timeKey) at() *time.Time {
+	if k == nil {
 		return nil
 	}
-	return &l.After.ID
+	return &k.At
+}
+
+func (k *timeKey) id() *uuid.UUID {
+	if k == nil {
+		return nil
+	}
+	return &k.ID
 }

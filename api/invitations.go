@@ -46,19 +46,13 @@ func (s *Server) listInvitations(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return answer(c, http.StatusOK, s.asAdmin, func(ctx context.Context, q *db.Queries, m member) (page[db.Invitation], error) {
-		list, err := s.cursors.parseList(c, "invitations", m.TenantID)
-		if err != nil {
-			return page[db.Invitation]{}, err
-		}
-		rows, err := q.InvitationList(ctx, db.InvitationListParams{
-			TenantID: m.TenantID, IncludeClosed: includeClosed,
-			BeforeCreatedAt: list.afterAt(), BeforeID: list.afterID(), RowLimit: list.fetch(),
-		})
-		return pageOf(rows, list.Limit, func(last db.Invitation) string {
-			return s.cursors.encode("invitations", m.TenantID, timeKey{At: last.CreatedAt, ID: last.ID})
-		}), err
-	})
+	return keysetList(c, s, s.asAdmin, listName(c, "invitations", "include_closed"),
+		func(ctx context.Context, q *db.Queries, m member, after *timeKey, limit int32) ([]db.Invitation, error) {
+			return q.InvitationList(ctx, db.InvitationListParams{
+				TenantID: m.TenantID, IncludeClosed: includeClosed, BeforeCreatedAt: after.at(), BeforeID: after.id(), RowLimit: limit,
+			})
+		},
+		func(inv db.Invitation) timeKey { return timeKey{At: inv.CreatedAt, ID: inv.ID} })
 }
 
 func (s *Server) createInvitation(c echo.Context) error {

@@ -19,18 +19,29 @@ type knowledgeDocument struct {
 	SourceURL *string  `json:"source_url"`
 	Tags      []string `json:"tags"`
 	Rank      *float64 `json:"rank"`
+	Snippet   *string  `json:"snippet"`
 }
 
 // knowledgeSearch searches the token's tenant's documents and returns the titles found,
-// best first, failing the test for a hit without a rank or of another tenant.
+// best first, failing the test for a hit without a rank or a snippet, or of another
+// tenant.
 func knowledgeSearch(t *testing.T, a *testAPI, token, tenantID, query string) []string {
+	t.Helper()
+	titles := []string{}
+	for _, d := range knowledgeSearchDocuments(t, a, token, tenantID, query) {
+		titles = append(titles, d.Title)
+	}
+	return titles
+}
+
+// knowledgeSearchDocuments is knowledgeSearch returning the documents found.
+func knowledgeSearchDocuments(t *testing.T, a *testAPI, token, tenantID, query string) []knowledgeDocument {
 	t.Helper()
 	var page listPage[knowledgeDocument]
 	a.do(request{method: "GET", path: "/api/v1/knowledge?q=" + url.QueryEscape(query), token: token}).expect(t, http.StatusOK).into(t, &page)
 	if page.NextCursor != nil {
 		t.Errorf("search %q has a next_cursor", query)
 	}
-	titles := []string{}
 	for _, d := range page.Items {
 		if d.TenantID != tenantID {
 			t.Errorf("search %q found %q of tenant %s", query, d.Title, d.TenantID)
@@ -38,9 +49,11 @@ func knowledgeSearch(t *testing.T, a *testAPI, token, tenantID, query string) []
 		if d.Rank == nil || *d.Rank <= 0 {
 			t.Errorf("search %q: %q has rank %v", query, d.Title, d.Rank)
 		}
-		titles = append(titles, d.Title)
+		if d.Snippet == nil {
+			t.Errorf("search %q: %q has no snippet", query, d.Title)
+		}
 	}
-	return titles
+	return page.Items
 }
 
 func TestKnowledgeSearch(t *testing.T) {
@@ -89,6 +102,72 @@ func TestKnowledgeSearch(t *testing.T) {
 		expectProblem(t, http.StatusBadRequest, "limit")
 }
 
+// TestKnowledgeSearchWebStyle searches as people type into a search box: any word may
+// match, also as the start of a longer one, best match first.
+func TestKnowledgeSearchWebStyle(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t)
+	// Each seeded tenant has "Implantes dentários": "Fazemos implantes com garantia.".
+	tn := dbtest.SeedTenant(t, a.db, "clinica-a")
+	other := dbtest.SeedTenant(t, a.db, "clinica-b")
+	token := a.token(tn.AgentID)
+	whitening := postCreated[knowledgeDocument](t, a, token, "/api/v1/knowledge", map[string]any{"title": "Clareamento dental",
+		"content": "O «clareamento» a laser custa a partir de R$ 800, em duas sessões. Preços de «pacotes» na recepção."})
+	postCreated[knowledgeDocument](t, a, token, "/api/v1/knowledge", map[string]any{"title": "Ortodontia", "content": "Aparelhos fixos e alinhadores."})
+	postCreated[knowledgeDocument](t, a, token, "/api/v1/knowledge", map[string]any{"title": "Horários", "content": "Atendemos de segunda a sexta; a consulta custa R$ 150."})
+	postCreated[knowledgeDocument](t, a, a.token(other.OwnerID), "/api/v1/knowledge", map[string]any{"title": "Clareamento na clínica B", "content": "Quanto custa: R$ 500."})
+
+	tests := []struct {
+		query string
+		want  []string // titles, best first
+	}{
+		// Any word may match; the document with more of them comes first.
+		{"quanto custa clareamento", []string{"Clareamento dental", "Horários"}},
+		{"clarea", []string{"Clareamento dental"}},
+		{"CLAREÁ", []string{"Clareamento dental"}},
+		{"preco", []string{"Clareamento dental"}},
+		{`"duas sessões"`, []string{"Clareamento dental"}},
+		{`"sessões duas"`, []string{}},
+		{`custa -"a laser"`, []string{"Horários"}},
+		{"clareamento -laser", []string{}},
+		// OR is no word: "or" would otherwise find Ortodontia as a prefix. Both match one
+		// word in their title; the implants document also in its body.
+		{"implante OR clareamento", []string{"Implantes dentários", "Clareamento dental"}},
+		{"alinha", []string{"Ortodontia"}},
+		// tsquery syntax typed into the box is punctuation between words.
+		{"clarea:* & !custa", []string{"Clareamento dental", "Horários"}},
+		{"(clarea | 'x') <-> ortodontia:A", []string{"Clareamento dental", "Ortodontia"}},
+	}
+	for _, tt := range tests {
+		if got := knowledgeSearch(t, a, token, tn.ID.String(), tt.query); !slices.Equal(got, tt.want) {
+			t.Errorf("search %q = %q, want %q", tt.query, got, tt.want)
+		}
+	}
+
+	// A query of punctuation alone, tsquery operators included, finds nothing and is no
+	// error.
+	for _, query := range []string{":* & | !", "!", "'", `\`, `"`, "-", "--", `-""`, "()", "<->", "<2>", "&&&", "' | '", "or", "a:* | de"} {
+		if got := knowledgeSearch(t, a, token, tn.ID.String(), query); len(got) != 0 {
+			t.Errorf("search %q = %q, want nothing", query, got)
+		}
+	}
+
+	// The snippet marks the matched words with « »; the body's own « » become ‹ ›.
+	found := knowledgeSearchDocuments(t, a, token, tn.ID.String(), "clarea pacote")
+	if len(found) != 1 || found[0].ID != whitening.ID {
+		t.Fatalf("search for clarea pacote found %+v, want %s", found, whitening.ID)
+	}
+	snippet := *found[0].Snippet
+	for _, want := range []string{"«clareamento»", "‹«pacotes»›", "laser"} {
+		if !strings.Contains(snippet, want) {
+			t.Errorf("snippet %q lacks %q", snippet, want)
+		}
+	}
+	if strings.Contains(snippet, "«laser»") {
+		t.Errorf("snippet %q marks a word that was not searched", snippet)
+	}
+}
+
 func TestKnowledgeList(t *testing.T) {
 	t.Parallel()
 	a := newTestAPI(t)
@@ -100,8 +179,8 @@ func TestKnowledgeList(t *testing.T) {
 
 	var titles []string
 	for _, d := range listAll[knowledgeDocument](t, a, token, "/api/v1/knowledge?limit=2") {
-		if d.Rank != nil {
-			t.Errorf("listed %q with a rank", d.Title)
+		if d.Rank != nil || d.Snippet != nil {
+			t.Errorf("listed %q with a rank or a snippet", d.Title)
 		}
 		titles = append(titles, d.Title)
 	}

@@ -121,19 +121,47 @@ func (m *money) UnmarshalJSON(b []byte) error {
 	return m.ScanScientific(string(b))
 }
 
+// listLeads lists the leads newest first or, with ?stage=, one board column in board
+// order (position, id), to the end of the column.
 func (s *Server) listLeads(c echo.Context) error {
-	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (page[db.LeadsPipeline], error) {
-		list, err := s.cursors.parseList(c, "leads", m.TenantID)
-		if err != nil {
-			return page[db.LeadsPipeline]{}, err
-		}
-		rows, err := q.LeadList(ctx, db.LeadListParams{
-			TenantID: m.TenantID, BeforeCreatedAt: list.afterAt(), BeforeID: list.afterID(), RowLimit: list.fetch(),
-		})
-		return pageOf(rows, list.Limit, func(last db.LeadsPipeline) string {
-			return s.cursors.encode("leads", m.TenantID, timeKey{At: last.CreatedAt, ID: last.ID})
-		}), err
-	})
+	stage, err := queryEnum(c, "stage", db.AllLeadStageValues())
+	if err != nil {
+		return err
+	}
+	if stage != nil {
+		return keysetList(c, s, s.asMember, listName(c, "leads", "stage"),
+			func(ctx context.Context, q *db.Queries, m member, after *boardKey, limit int32) ([]db.LeadsPipeline, error) {
+				return q.LeadListByStage(ctx, db.LeadListByStageParams{
+					TenantID: m.TenantID, Stage: *stage, AfterPosition: after.position(), AfterID: after.id(), RowLimit: limit,
+				})
+			},
+			func(l db.LeadsPipeline) boardKey { return boardKey{Position: l.Position, ID: l.ID} })
+	}
+	return keysetList(c, s, s.asMember, "leads",
+		func(ctx context.Context, q *db.Queries, m member, after *timeKey, limit int32) ([]db.LeadsPipeline, error) {
+			return q.LeadList(ctx, db.LeadListParams{TenantID: m.TenantID, BeforeCreatedAt: after.at(), BeforeID: after.id(), RowLimit: limit})
+		},
+		func(l db.LeadsPipeline) timeKey { return timeKey{At: l.CreatedAt, ID: l.ID} })
+}
+
+// boardKey is the position of a lead in its board column.
+type boardKey struct {
+	Position int32     `json:"position"`
+	ID       uuid.UUID `json:"id"`
+}
+
+func (k *boardKey) position() *int32 {
+	if k == nil {
+		return nil
+	}
+	return &k.Position
+}
+
+func (k *boardKey) id() *uuid.UUID {
+	if k == nil {
+		return nil
+	}
+	return &k.ID
 }
 
 func (s *Server) createLead(c echo.Context) error {

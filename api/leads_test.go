@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"reflect"
 	"slices"
 	"sync"
@@ -232,4 +233,32 @@ func TestLeadMovesConcurrently(t *testing.T) {
 	if !slices.Equal(onBoard, ids) {
 		t.Errorf("board holds %v, want each lead once: %v", onBoard, ids)
 	}
+}
+
+// TestLeadsByStage: ?stage= pages one board column in board order to its end, with a
+// cursor of its own.
+func TestLeadsByStage(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t)
+	tn := dbtest.SeedTenant(t, a.db, "clinica-a")
+	owner := a.token(tn.OwnerID)
+	var want []string
+	for range 7 {
+		lead := postCreated[struct {
+			ID string `json:"id"`
+		}](t, a, owner, "/api/v1/leads", map[string]any{"stage": "qualified"})
+		want = append(want, lead.ID)
+	}
+	if got := listIDs(t, a, owner, "/api/v1/leads?stage=qualified&limit=3"); !slices.Equal(got, want) {
+		t.Fatalf("qualified column: %v, want %v (creation order: each appended)", got, want)
+	}
+	if got := listIDs(t, a, owner, "/api/v1/leads?stage=won&limit=3"); len(got) != 0 {
+		t.Fatalf("won column: %v, want empty", got)
+	}
+	var first listPage[struct{}]
+	a.do(request{method: "GET", path: "/api/v1/leads?stage=qualified&limit=3", token: owner}).expect(t, http.StatusOK).into(t, &first)
+	for _, other := range []string{"/api/v1/leads?stage=new&cursor=", "/api/v1/leads?cursor="} {
+		a.do(request{method: "GET", path: other + url.QueryEscape(*first.NextCursor), token: owner}).expectProblem(t, http.StatusBadRequest, "cursor")
+	}
+	a.do(request{method: "GET", path: "/api/v1/leads?stage=ganho", token: owner}).expectProblem(t, http.StatusBadRequest, "stage")
 }

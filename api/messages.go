@@ -54,24 +54,17 @@ func (s *Server) listMessages(c echo.Context) error {
 		return err
 	}
 	// A cursor belongs to one conversation's list.
-	listName := "messages:" + id.String()
-	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (page[db.Message], error) {
-		list, err := s.cursors.parseList(c, listName, m.TenantID)
-		if err != nil {
-			return page[db.Message]{}, err
-		}
-		// An unknown conversation is a 404, not an empty list.
-		if _, err := q.ConversationGet(ctx, db.ConversationGetParams{TenantID: m.TenantID, ID: id}); err != nil {
-			return page[db.Message]{}, err
-		}
-		rows, err := q.MessageListByConversation(ctx, db.MessageListByConversationParams{
-			TenantID: m.TenantID, ConversationID: id,
-			BeforeCreatedAt: list.afterAt(), BeforeID: list.afterID(), RowLimit: list.fetch(),
-		})
-		return pageOf(rows, list.Limit, func(last db.Message) string {
-			return s.cursors.encode(listName, m.TenantID, timeKey{At: last.CreatedAt, ID: last.ID})
-		}), err
-	})
+	return keysetList(c, s, s.asMember, "messages:"+id.String(),
+		func(ctx context.Context, q *db.Queries, m member, after *timeKey, limit int32) ([]db.Message, error) {
+			// An unknown conversation is a 404, not an empty list.
+			if _, err := q.ConversationGet(ctx, db.ConversationGetParams{TenantID: m.TenantID, ID: id}); err != nil {
+				return nil, err
+			}
+			return q.MessageListByConversation(ctx, db.MessageListByConversationParams{
+				TenantID: m.TenantID, ConversationID: id, BeforeCreatedAt: after.at(), BeforeID: after.id(), RowLimit: limit,
+			})
+		},
+		func(msg db.Message) timeKey { return timeKey{At: msg.CreatedAt, ID: msg.ID} })
 }
 
 // sendMessage queues the caller's reply for the provider; the same statement bumps the

@@ -113,6 +113,12 @@ func newResponseValidator(t *testing.T, next http.Handler) *responseValidator {
 }
 
 func (v *responseValidator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// The event stream does not end while the test reads it: it is not recorded, and
+	// its wire format is checked by the event tests.
+	if r.Method == http.MethodGet && r.URL.Path == "/api/v1/events" {
+		v.next.ServeHTTP(w, r)
+		return
+	}
 	rec := httptest.NewRecorder()
 	v.next.ServeHTTP(rec, r)
 	for k, values := range rec.Header() {

@@ -10,9 +10,10 @@ import (
 // singletonTables maps the resources that are one row per tenant, and so have no :id,
 // to their table.
 var singletonTables = map[string]string{
-	"tenant":    "tenants",
-	"ai-config": "ai_config",
-	"me":        "users",
+	"tenant":         "tenants",
+	"ai-config":      "ai_config",
+	"me":             "users",
+	"webhook-secret": "tenant_secrets",
 }
 
 // writeCommand is the SQL command a write route makes on its table: POST creates, except

@@ -10,7 +10,9 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/atende/atende/input"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 )
@@ -227,4 +229,14 @@ func optional(v *string, rule func(string) (string, error)) (*string, error) {
 		return nil, err
 	}
 	return &checked, nil
+}
+
+// queryTime parses an optional RFC 3339 query parameter.
+func queryTime(c echo.Context, name string) (*time.Time, error) {
+	raw := c.QueryParam(name)
+	if raw == "" {
+		return nil, nil
+	}
+	t, err := input.Time(name, raw)
+	return &t, err
 }

@@ -23,4 +23,5 @@ func (s *Server) routes(e *echo.Echo) {
 	s.aiConfigRoutes(v1)
 	s.knowledgeRoutes(v1)
 	s.settingRoutes(v1)
+	s.eventRoutes(v1)
 }

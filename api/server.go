@@ -13,6 +13,7 @@ import (
 
 	"github.com/atende/atende/auth"
 	"github.com/atende/atende/db"
+	"github.com/atende/atende/live"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 )
@@ -31,6 +32,12 @@ type Config struct {
 	// Resolver looks up the TXT records that prove a custom domain; net.DefaultResolver
 	// when nil.
 	Resolver TXTResolver
+	// CORSAllowedOrigins are the browser origins allowed to call the API: exact origins
+	// and https://*.example.com patterns (CORS_ALLOWED_ORIGINS).
+	CORSAllowedOrigins []string
+	// Events follows the database's live events for GET /api/v1/events; nil answers that
+	// route 503.
+	Events *live.Hub
 	// Invites asks Supabase Auth to email new invitations; nil when not configured
 	// (SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY), and then the invitation is only
 	// stored.
@@ -74,6 +81,10 @@ func New(cfg Config, database db.DB, tokens *auth.Verifier) *echo.Echo {
 		cursors: cursorCodec{key: cfg.CursorKey},
 	}
 
+	if cfg.Events != nil {
+		cfg.Events.OnTenantChange(s.hosts.forget)
+	}
+
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = handleError
@@ -87,6 +98,7 @@ func New(cfg Config, database db.DB, tokens *auth.Verifier) *echo.Echo {
 				return problem(http.StatusInternalServerError, "internal error")
 			},
 		}),
+		cors(cfg.CORSAllowedOrigins),
 		middleware.BodyLimit(cfg.BodyLimit),
 		s.deadline,
 	)
@@ -94,9 +106,13 @@ func New(cfg Config, database db.DB, tokens *auth.Verifier) *echo.Echo {
 	return e
 }
 
-// deadline bounds the request's context, and so every database call it makes.
+// deadline bounds the request's context, and so every database call it makes. The
+// event stream is long-lived by design: it bounds its own database work.
 func (s *Server) deadline(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if c.Path() == eventStreamPath {
+			return next(c)
+		}
 		ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.RequestTimeout)
 		defer cancel()
 		c.SetRequest(c.Request().WithContext(ctx))

@@ -3,6 +3,7 @@ package api_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/atende/atende/api"
@@ -35,5 +36,32 @@ func TestPanicIsA500Problem(t *testing.T) {
 	p := response{status: rec.Code, body: rec.Body.Bytes()}.problem(t)
 	if p.RequestID == "" || p.RequestID != rec.Header().Get(echo.HeaderXRequestID) || p.Detail != "internal error" {
 		t.Fatalf("problem %+v, want the request id and no detail of the panic", p)
+	}
+}
+
+// TestCORS: the browser origins of CORS_ALLOWED_ORIGINS — exact ones and subdomain
+// patterns — may call the API; others get no CORS headers.
+func TestCORS(t *testing.T) {
+	t.Parallel()
+	e := api.New(api.Config{CORSAllowedOrigins: []string{"http://localhost:3000", "http://*.localhost:3000", "https://*.atende.app"}}, db.DB{}, nil)
+	preflight := func(origin string) http.Header {
+		req := httptest.NewRequest(http.MethodOptions, "/api/v1/contacts", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "authorization, content-type")
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		return rec.Header()
+	}
+	for _, origin := range []string{"http://localhost:3000", "http://sorriso.localhost:3000", "https://clinica-a.atende.app", "https://a.b.atende.app"} {
+		h := preflight(origin)
+		if h.Get("Access-Control-Allow-Origin") != origin || !strings.Contains(strings.ToLower(h.Get("Access-Control-Allow-Headers")), "authorization") {
+			t.Errorf("%s: allow-origin %q, allow-headers %q", origin, h.Get("Access-Control-Allow-Origin"), h.Get("Access-Control-Allow-Headers"))
+		}
+	}
+	for _, origin := range []string{"http://localhost:3001", "https://sorriso.localhost:3000", "http://evil.test", "https://atende.app.evil.test", "https://evil.test/.atende.app", "https://atende.app"} {
+		if got := preflight(origin).Get("Access-Control-Allow-Origin"); got != "" {
+			t.Errorf("%s: allowed (%q)", origin, got)
+		}
 	}
 }

@@ -45,25 +45,15 @@ func (r *settingPut) value() json.RawMessage {
 }
 
 func (s *Server) listSettings(c echo.Context) error {
-	limit, err := queryInt(c, "limit", 50, 1, 100)
-	if err != nil {
-		return err
-	}
-	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (page[db.SystemSetting], error) {
-		var after settingPosition
-		hasCursor, err := s.cursors.decode(c, "settings", m.TenantID, &after)
-		if err != nil {
-			return page[db.SystemSetting]{}, err
-		}
-		params := db.SystemSettingListParams{TenantID: m.TenantID, RowLimit: int32(limit) + 1}
-		if hasCursor {
-			params.AfterKey = &after.Key
-		}
-		rows, err := q.SystemSettingList(ctx, params)
-		return pageOf(rows, limit, func(last db.SystemSetting) string {
-			return s.cursors.encode("settings", m.TenantID, settingPosition{Key: last.Key})
-		}), err
-	})
+	return keysetList(c, s, s.asMember, "settings",
+		func(ctx context.Context, q *db.Queries, m member, after *settingPosition, limit int32) ([]db.SystemSetting, error) {
+			params := db.SystemSettingListParams{TenantID: m.TenantID, RowLimit: limit}
+			if after != nil {
+				params.AfterKey = &after.Key
+			}
+			return q.SystemSettingList(ctx, params)
+		},
+		func(st db.SystemSetting) settingPosition { return settingPosition{Key: st.Key} })
 }
 
 func (s *Server) getSetting(c echo.Context) error {

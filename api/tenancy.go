@@ -167,7 +167,12 @@ func (s *Server) asCaller(c echo.Context, fn func(ctx context.Context, q *db.Que
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
+	return s.asIdentity(c.Request().Context(), host, id, fn)
+}
+
+// asIdentity is asCaller for a caller already authenticated, on the tenant the host
+// names (nil: the bare API host).
+func (s *Server) asIdentity(ctx context.Context, host *db.Tenant, id auth.Identity, fn func(ctx context.Context, q *db.Queries, profile db.User) error) error {
 	return s.db.AsCaller(ctx, id.Claims, func(q *db.Queries) error {
 		caller, err := q.UserGetCaller(ctx, id.UserID)
 		if errors.Is(err, db.ErrNotFound) {
@@ -213,11 +218,20 @@ func errAccountGone() error {
 // tenant the host names, if any.
 func (s *Server) asMember(c echo.Context, fn func(ctx context.Context, q *db.Queries, m member) error) error {
 	return s.asCaller(c, func(ctx context.Context, q *db.Queries, profile db.User) error {
-		if profile.TenantID == nil || profile.Role == nil {
-			return problem(http.StatusForbidden, "you do not belong to a tenant yet: create one (POST /api/v1/setup) or accept an invitation")
+		m, err := memberOf(profile)
+		if err != nil {
+			return err
 		}
-		return fn(ctx, q, member{TenantID: *profile.TenantID, UserID: profile.ID, Role: *profile.Role})
+		return fn(ctx, q, m)
 	})
+}
+
+// memberOf is the caller as a member of their tenant, or a 403 when they have none.
+func memberOf(profile db.User) (member, error) {
+	if profile.TenantID == nil || profile.Role == nil {
+		return member{}, problem(http.StatusForbidden, "you do not belong to a tenant yet: create one (POST /api/v1/setup) or accept an invitation")
+	}
+	return member{TenantID: *profile.TenantID, UserID: profile.ID, Role: *profile.Role}, nil
 }
 
 // asAdmin is asMember for owners and admins only.

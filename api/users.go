@@ -7,7 +7,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/atende/atende/db"
-	"github.com/atende/atende/input"
 	"github.com/labstack/echo/v4"
 )
 
@@ -41,7 +40,7 @@ func (r *meUpdate) validate() error {
 		r.FullName.Value = &name
 	}
 	var err error
-	r.AvatarURL.Value, err = optional(r.AvatarURL.Value, func(raw string) (string, error) { return input.HTTPSURL("avatar_url", raw) })
+	r.AvatarURL.Value, err = optional(r.AvatarURL.Value, avatarURL)
 	return err
 }
 
@@ -109,18 +108,11 @@ func meOf(ctx context.Context, q *db.Queries, profile db.User) (meResponse, erro
 
 // listUsers lists the tenant's members, oldest first (the owner who set it up leads).
 func (s *Server) listUsers(c echo.Context) error {
-	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (page[db.User], error) {
-		list, err := s.cursors.parseList(c, "users", m.TenantID)
-		if err != nil {
-			return page[db.User]{}, err
-		}
-		rows, err := q.UserList(ctx, db.UserListParams{
-			TenantID: m.TenantID, AfterCreatedAt: list.afterAt(), AfterID: list.afterID(), RowLimit: list.fetch(),
-		})
-		return pageOf(rows, list.Limit, func(last db.User) string {
-			return s.cursors.encode("users", m.TenantID, timeKey{At: last.CreatedAt, ID: last.ID})
-		}), err
-	})
+	return keysetList(c, s, s.asMember, "users",
+		func(ctx context.Context, q *db.Queries, m member, after *timeKey, limit int32) ([]db.User, error) {
+			return q.UserList(ctx, db.UserListParams{TenantID: m.TenantID, AfterCreatedAt: after.at(), AfterID: after.id(), RowLimit: limit})
+		},
+		func(u db.User) timeKey { return timeKey{At: u.CreatedAt, ID: u.ID} })
 }
 
 func (s *Server) getUser(c echo.Context) error {

@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/atende/atende/db"
+	"github.com/atende/atende/input"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 )
@@ -26,6 +27,46 @@ import (
 func (s *Server) webhookRoutes(g *echo.Group) {
 	g.POST("/webhooks/:tenant_id/inbound", s.receiveInbound)
 	g.POST("/webhooks/:tenant_id/status", s.receiveStatus)
+	g.GET("/webhook-secret", s.getWebhookSecret)
+	g.POST("/webhook-secret/rotate", s.rotateWebhookSecret)
+}
+
+// webhookSecretView is the tenant's webhook secret as its admins configure it at the
+// channel provider: the key is the hex text itself, as bytes. After a rotation the
+// previous secret still verifies until previous_valid_until.
+type webhookSecretView struct {
+	Secret             string     `json:"secret"`
+	UpdatedAt          time.Time  `json:"updated_at"`
+	PreviousValidUntil *time.Time `json:"previous_valid_until"`
+	InboundURL         string     `json:"inbound_url"`
+	StatusURL          string     `json:"status_url"`
+}
+
+func webhookSecretViewOf(c echo.Context, tenantID uuid.UUID, secret db.TenantSecretShowRow) webhookSecretView {
+	base := c.Scheme() + "://" + c.Request().Host + "/api/v1/webhooks/" + tenantID.String()
+	view := webhookSecretView{Secret: secret.WebhookSecret, UpdatedAt: secret.UpdatedAt, InboundURL: base + "/inbound", StatusURL: base + "/status"}
+	if secret.PreviousValidUntil != nil && secret.PreviousValidUntil.After(time.Now()) {
+		view.PreviousValidUntil = secret.PreviousValidUntil
+	}
+	return view
+}
+
+func (s *Server) getWebhookSecret(c echo.Context) error {
+	return answer(c, http.StatusOK, s.asAdmin, func(ctx context.Context, q *db.Queries, m member) (webhookSecretView, error) {
+		secret, err := q.TenantSecretShow(ctx, m.TenantID)
+		return webhookSecretViewOf(c, m.TenantID, secret), err
+	})
+}
+
+// rotateWebhookSecret replaces the secret; the previous one verifies for 24 hours more.
+func (s *Server) rotateWebhookSecret(c echo.Context) error {
+	return answer(c, http.StatusOK, s.asAdmin, func(ctx context.Context, q *db.Queries, m member) (webhookSecretView, error) {
+		if err := q.TenantSecretRotate(ctx, m.TenantID); err != nil {
+			return webhookSecretView{}, err
+		}
+		secret, err := q.TenantSecretShow(ctx, m.TenantID)
+		return webhookSecretViewOf(c, m.TenantID, secret), err
+	})
 }
 
 // A webhook delivery is signed: timestampHeader carries the time it was signed, in unix
@@ -93,7 +134,8 @@ func (s *Server) verifySignature(c echo.Context, body []byte) (uuid.UUID, error)
 		return uuid.Nil, unauthorized
 	case err != nil:
 		return uuid.Nil, err
-	case !hmac.Equal(mac, webhookMAC(secret.WebhookSecret, timestamp, body)):
+	case !hmac.Equal(mac, webhookMAC(secret.WebhookSecret, timestamp, body)) &&
+		!(secret.PreviousValid && secret.PreviousWebhookSecret != nil && hmac.Equal(mac, webhookMAC(*secret.PreviousWebhookSecret, timestamp, body))):
 		return uuid.Nil, unauthorized
 	case secret.TenantStatus != db.TenantStatusActive:
 		return uuid.Nil, problem(http.StatusLocked, "the tenant is suspended: it takes no deliveries until it is reactivated")
@@ -151,7 +193,7 @@ func (r *inboundMessage) validate() (err error) {
 	if err = required("from", r.From != nil && strings.TrimSpace(*r.From) != ""); err != nil {
 		return err
 	}
-	if r.From, err = phoneField("from", r.From); err != nil {
+	if r.From, err = optional(r.From, senderAddress(*r.Channel)); err != nil {
 		return err
 	}
 	if r.Name != nil && strings.TrimSpace(*r.Name) == "" {
@@ -162,6 +204,20 @@ func (r *inboundMessage) validate() (err error) {
 	}
 	r.sentAt, err = providerTime(r.Timestamp)
 	return err
+}
+
+// senderAddress is the rule for a message's sender on the channel: a phone number on
+// WhatsApp (E.164, Brazil by default), an email address by email, and a handle or
+// session id of up to 320 characters elsewhere.
+func senderAddress(channel db.Channel) func(string) (string, error) {
+	switch channel {
+	case db.ChannelWhatsapp:
+		return func(raw string) (string, error) { return input.Phone("from", raw, "BR") }
+	case db.ChannelEmail:
+		return func(raw string) (string, error) { return input.Email("from", raw) }
+	default:
+		return func(raw string) (string, error) { return input.Text("from", strings.TrimSpace(raw), input.EmailMax) }
+	}
 }
 
 // inboundReceipt answers an inbound delivery. For a repeated delivery it names the
@@ -199,12 +255,12 @@ func (s *Server) receiveInbound(c echo.Context) error {
 }
 
 func storeInbound(ctx context.Context, q *db.Queries, tenantID uuid.UUID, req inboundMessage) (inboundReceipt, error) {
-	contact, err := q.ContactUpsertByPhone(ctx, db.ContactUpsertByPhoneParams{TenantID: tenantID, Name: req.Name, Phone: *req.From})
+	contactID, err := senderContact(ctx, q, tenantID, req)
 	if err != nil {
 		return inboundReceipt{}, err
 	}
 	conversation, err := q.ConversationOpenForContact(ctx, db.ConversationOpenForContactParams{
-		TenantID: tenantID, ContactID: contact.ID, Channel: *req.Channel, LastMessageAt: &req.sentAt,
+		TenantID: tenantID, ContactID: contactID, Channel: *req.Channel, LastMessageAt: &req.sentAt,
 	})
 	if err != nil {
 		return inboundReceipt{}, err
@@ -219,7 +275,32 @@ func storeInbound(ctx context.Context, q *db.Queries, tenantID uuid.UUID, req in
 	if err != nil {
 		return inboundReceipt{}, err
 	}
-	return inboundReceipt{MessageID: message.ID, ConversationID: conversation.ID, ContactID: &contact.ID}, nil
+	return inboundReceipt{MessageID: message.ID, ConversationID: conversation.ID, ContactID: &contactID}, nil
+}
+
+// senderContact finds or creates the contact a message comes from: by phone on
+// WhatsApp, by the channel's address elsewhere (one contact per address and channel).
+func senderContact(ctx context.Context, q *db.Queries, tenantID uuid.UUID, req inboundMessage) (uuid.UUID, error) {
+	if *req.Channel == db.ChannelWhatsapp {
+		contact, err := q.ContactUpsertByPhone(ctx, db.ContactUpsertByPhoneParams{TenantID: tenantID, Name: req.Name, Phone: *req.From})
+		return contact.ID, err
+	}
+	newID, err := uuid.NewV7()
+	if err != nil {
+		return uuid.Nil, err
+	}
+	contactID, err := q.ContactAddressClaim(ctx, db.ContactAddressClaimParams{
+		TenantID: tenantID, Channel: *req.Channel, Address: *req.From, NewContactID: newID,
+	})
+	if err != nil || contactID != newID {
+		return contactID, err
+	}
+	var email *string
+	if *req.Channel == db.ChannelEmail {
+		email = req.From
+	}
+	_, err = q.ContactCreateWithID(ctx, db.ContactCreateWithIDParams{TenantID: tenantID, ID: newID, Name: req.Name, Email: email})
+	return newID, err
 }
 
 // duplicateReceipt describes the message a previous delivery of the same external_id

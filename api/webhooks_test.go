@@ -470,3 +470,92 @@ func TestStatusWebhook(t *testing.T) {
 		}
 	})
 }
+
+// TestWebhookSecretRotation: admins read the secret and rotate it; for 24 hours after a
+// rotation both the new and the previous secret verify, then only the new one.
+func TestWebhookSecretRotation(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t)
+	tn := dbtest.SeedTenant(t, a.db, "clinica-a")
+	owner := a.token(tn.OwnerID)
+	type secretView struct {
+		Secret             string     `json:"secret"`
+		PreviousValidUntil *time.Time `json:"previous_valid_until"`
+		InboundURL         string     `json:"inbound_url"`
+	}
+	var first secretView
+	a.do(request{method: "GET", path: "/api/v1/webhook-secret", token: owner}).expect(t, http.StatusOK).into(t, &first)
+	if first.Secret != webhookSecret(t, a, tn.ID) || first.PreviousValidUntil != nil ||
+		!strings.HasSuffix(first.InboundURL, "/api/v1/webhooks/"+tn.ID.String()+"/inbound") {
+		t.Fatalf("secret view: %+v", first)
+	}
+	a.do(request{method: "GET", path: "/api/v1/webhook-secret", token: a.token(tn.AgentID)}).expectProblem(t, http.StatusForbidden, "")
+	a.do(request{method: "POST", path: "/api/v1/webhook-secret/rotate", token: a.token(tn.AgentID)}).expectProblem(t, http.StatusForbidden, "")
+
+	var rotated secretView
+	a.do(request{method: "POST", path: "/api/v1/webhook-secret/rotate", token: owner}).expect(t, http.StatusOK).into(t, &rotated)
+	if rotated.Secret == first.Secret || rotated.PreviousValidUntil == nil || time.Until(*rotated.PreviousValidUntil) < 23*time.Hour {
+		t.Fatalf("after rotating: %+v", rotated)
+	}
+	deliver := func(secret, externalID string) int {
+		t.Helper()
+		return webhookPost(t, a, tn.ID, "inbound", secret, map[string]any{"channel": "whatsapp", "external_id": externalID, "from": "+5521977776666"}).status
+	}
+	if got := deliver(rotated.Secret, "wamid.new-secret"); got != http.StatusOK {
+		t.Errorf("signed with the new secret: %d", got)
+	}
+	if got := deliver(first.Secret, "wamid.old-secret"); got != http.StatusOK {
+		t.Errorf("signed with the previous secret during the grace period: %d", got)
+	}
+	if _, err := a.db.Admin.Exec(context.Background(), "update tenant_secrets set previous_valid_until = now() - interval '1 second' where tenant_id = $1", tn.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := deliver(first.Secret, "wamid.old-secret-late"); got != http.StatusUnauthorized {
+		t.Errorf("signed with the previous secret after the grace period: %d, want 401", got)
+	}
+}
+
+// TestInboundWebhookOtherChannels: on email, webchat and Instagram the sender is an
+// address or a handle, not a phone: the contact is found by it, or created once.
+func TestInboundWebhookOtherChannels(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t)
+	tn := dbtest.SeedTenant(t, a.db, "clinica-a")
+	secret := webhookSecret(t, a, tn.ID)
+	deliver := func(channel, from, externalID string) webhookReceipt {
+		t.Helper()
+		var receipt webhookReceipt
+		webhookPost(t, a, tn.ID, "inbound", secret, map[string]any{"channel": channel, "external_id": externalID, "from": from, "name": "Fulana", "content": "Oi"}).
+			expect(t, http.StatusOK).into(t, &receipt)
+		return receipt
+	}
+	byEmail := deliver("email", " Fulana@Example.com ", "mail-1")
+	again := deliver("email", "fulana@example.com", "mail-2")
+	if byEmail.ContactID != again.ContactID || byEmail.ConversationID != again.ConversationID {
+		t.Errorf("the same address made two contacts or conversations: %+v, %+v", byEmail, again)
+	}
+	var email *string
+	if err := a.db.Admin.QueryRow(context.Background(), "select email from contacts where id = $1", byEmail.ContactID).Scan(&email); err != nil || email == nil || *email != "fulana@example.com" {
+		t.Errorf("the email contact's email: %v (%v)", email, err)
+	}
+	// The seeded contact Maria is reached at maria@example.com.
+	if got := deliver("email", "maria@example.com", "mail-3"); got.ContactID != tn.ContactID.String() {
+		t.Errorf("a known address: contact %s, want Maria %s", got.ContactID, tn.ContactID)
+	}
+	handle := deliver("instagram", "@fulana.oficial", "ig-1")
+	if handle.ContactID == byEmail.ContactID {
+		t.Error("an Instagram handle reached the email contact")
+	}
+	if got := deliver("webchat", "session-8f2a", "chat-1"); got.ContactID == handle.ContactID || got.ContactID == "" {
+		t.Errorf("webchat session: %+v", got)
+	}
+	for name, payload := range map[string]map[string]any{
+		"a handle on whatsapp": {"channel": "whatsapp", "external_id": "w-x", "from": "@fulana"},
+		"not an email":         {"channel": "email", "external_id": "m-x", "from": "fulana"},
+		"blank on webchat":     {"channel": "webchat", "external_id": "c-x", "from": "   "},
+	} {
+		if res := webhookPost(t, a, tn.ID, "inbound", secret, payload); res.status != http.StatusBadRequest || res.problem(t).Field != "from" {
+			t.Errorf("%s: %d %s, want 400 naming from", name, res.status, res.body)
+		}
+	}
+}

@@ -13,10 +13,41 @@ import (
 	"github.com/google/uuid"
 )
 
+const contactAddressClaim = `-- name: ContactAddressClaim :one
+insert into contact_addresses (tenant_id, channel, address, contact_id)
+values ($1::uuid, $2::channel, $3::text, $4::uuid)
+on conflict (tenant_id, channel, address) do update set address = excluded.address
+returning contact_id
+`
+
+type ContactAddressClaimParams struct {
+	TenantID     uuid.UUID `json:"tenant_id"`
+	Channel      Channel   `json:"channel"`
+	Address      string    `json:"address"`
+	NewContactID uuid.UUID `json:"new_contact_id"`
+}
+
+// The contact an address of a channel belongs to: the one it already has or, for a new
+// address, new_contact_id — which the caller then creates (ContactCreateWithID) in the
+// same transaction; the key is deferred until commit. Safe under concurrent deliveries:
+// the second waits for the first and gets its contact.
+func (q *Queries) ContactAddressClaim(ctx context.Context, arg ContactAddressClaimParams) (uuid.UUID, error) {
+	row := q.db.QueryRow(ctx, contactAddressClaim,
+		arg.TenantID,
+		arg.Channel,
+		arg.Address,
+		arg.NewContactID,
+	)
+	var contact_id uuid.UUID
+	err := row.Scan(&contact_id)
+	return contact_id, err
+}
+
 const contactCreate = `-- name: ContactCreate :one
-insert into contacts (tenant_id, name, phone, email, tags, custom_fields)
-values ($1::uuid, $2::text, $3::text, $4::text, $5::text[], $6::jsonb)
-returning tenant_id, id, name, phone, email, tags, custom_fields, search_text, created_at, updated_at
+insert into contacts (tenant_id, name, phone, email, avatar_url, tags, custom_fields)
+values ($1::uuid, $2::text, $3::text, $4::text, $5::text,
+  $6::text[], $7::jsonb)
+returning tenant_id, id, name, phone, email, tags, custom_fields, created_at, updated_at, search_text, avatar_url
 `
 
 type ContactCreateParams struct {
@@ -24,6 +55,7 @@ type ContactCreateParams struct {
 	Name         *string         `json:"name"`
 	Phone        *string         `json:"phone"`
 	Email        *string         `json:"email"`
+	AvatarUrl    *string         `json:"avatar_url"`
 	Tags         []string        `json:"tags"`
 	CustomFields json.RawMessage `json:"custom_fields"`
 }
@@ -34,6 +66,7 @@ func (q *Queries) ContactCreate(ctx context.Context, arg ContactCreateParams) (C
 		arg.Name,
 		arg.Phone,
 		arg.Email,
+		arg.AvatarUrl,
 		arg.Tags,
 		arg.CustomFields,
 	)
@@ -46,9 +79,48 @@ func (q *Queries) ContactCreate(ctx context.Context, arg ContactCreateParams) (C
 		&i.Email,
 		&i.Tags,
 		&i.CustomFields,
-		&i.SearchText,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SearchText,
+		&i.AvatarUrl,
+	)
+	return i, err
+}
+
+const contactCreateWithID = `-- name: ContactCreateWithID :one
+insert into contacts (tenant_id, id, name, email)
+values ($1::uuid, $2::uuid, $3::text, $4::text)
+returning tenant_id, id, name, phone, email, tags, custom_fields, created_at, updated_at, search_text, avatar_url
+`
+
+type ContactCreateWithIDParams struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	ID       uuid.UUID `json:"id"`
+	Name     *string   `json:"name"`
+	Email    *string   `json:"email"`
+}
+
+// A contact first seen on a channel other than WhatsApp (see ContactAddressClaim).
+func (q *Queries) ContactCreateWithID(ctx context.Context, arg ContactCreateWithIDParams) (Contact, error) {
+	row := q.db.QueryRow(ctx, contactCreateWithID,
+		arg.TenantID,
+		arg.ID,
+		arg.Name,
+		arg.Email,
+	)
+	var i Contact
+	err := row.Scan(
+		&i.TenantID,
+		&i.ID,
+		&i.Name,
+		&i.Phone,
+		&i.Email,
+		&i.Tags,
+		&i.CustomFields,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.SearchText,
+		&i.AvatarUrl,
 	)
 	return i, err
 }
@@ -71,7 +143,7 @@ func (q *Queries) ContactDelete(ctx context.Context, arg ContactDeleteParams) (i
 }
 
 const contactGet = `-- name: ContactGet :one
-select tenant_id, id, name, phone, email, tags, custom_fields, search_text, created_at, updated_at from contacts where tenant_id = $1::uuid and id = $2::uuid
+select tenant_id, id, name, phone, email, tags, custom_fields, created_at, updated_at, search_text, avatar_url from contacts where tenant_id = $1::uuid and id = $2::uuid
 `
 
 type ContactGetParams struct {
@@ -90,40 +162,59 @@ func (q *Queries) ContactGet(ctx context.Context, arg ContactGetParams) (Contact
 		&i.Email,
 		&i.Tags,
 		&i.CustomFields,
-		&i.SearchText,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SearchText,
+		&i.AvatarUrl,
 	)
 	return i, err
 }
 
 const contactList = `-- name: ContactList :many
-select tenant_id, id, name, phone, email, tags, custom_fields, search_text, created_at, updated_at from contacts
-where tenant_id = $1::uuid
-  and ($2::text is null
-    or search_text like '%' || replace(replace(replace(lower($2::text), '\', '\\'), '%', '\%'), '_', '\_') || '%')
-  and ($3::text is null or tags @> array[$3::text])
+select c.tenant_id, c.id, c.name, c.phone, c.email, c.tags, c.custom_fields, c.created_at, c.updated_at, c.search_text, c.avatar_url from contacts c,
+  (select
+    '%' || regexp_replace(
+      replace(replace(replace(lower(private.unaccent_immutable($1::text)), '\', '\\'), '%', '\%'), '_', '\_'),
+      '\s+', '%', 'g') || '%' as text_pattern,
+    case when length(regexp_replace($1::text, '[^0-9]', '', 'g')) >= 4
+      then '%' || regexp_replace($1::text, '[^0-9]', '', 'g') || '%' end as digits_pattern
+  ) search
+where c.tenant_id = $2::uuid
+  and ($1::text is null
+    or c.search_text like search.text_pattern
+    or c.search_text like search.digits_pattern)
+  and ($3::text is null or c.tags @> array[$3::text])
   and ($4::timestamptz is null
-    or (created_at, id) < ($4::timestamptz, $5::uuid))
-order by created_at desc, id desc
+    or (c.created_at, c.id) < ($4::timestamptz, $5::uuid))
+order by c.created_at desc, c.id desc
 limit $6::integer
 `
 
 type ContactListParams struct {
-	TenantID        uuid.UUID  `json:"tenant_id"`
 	Q               *string    `json:"q"`
+	TenantID        uuid.UUID  `json:"tenant_id"`
 	Tag             *string    `json:"tag"`
 	BeforeCreatedAt *time.Time `json:"before_created_at"`
 	BeforeID        *uuid.UUID `json:"before_id"`
 	RowLimit        int32      `json:"row_limit"`
 }
 
-// Newest first. q matches a substring of name, phone or email (trigram index); tag
-// filters by one tag. LIKE wildcards in q are escaped, so q is matched literally.
+// Newest first; tag filters by one tag. q finds a contact in two ways, both LIKE
+// patterns on search_text under its trigram index (00016_search.sql):
+//   - its name or email contains q, accents and case ignored ("jose" and "JOSÉ" find
+//     "José Álvares", "Álv" too); whitespace in q stands for any run of characters, so
+//     "jose alvares" also finds "José Carlos Álvares". LIKE wildcards in q are escaped,
+//     so q is otherwise matched literally;
+//   - its phone contains q's digits, when q has at least 4 of them: phones are stored in
+//     E.164, and "(11) 98765-4321" or "98765" is how people type them. Fewer digits would
+//     find most phones.
+//
+// The subquery names the two patterns; planning for a given q folds them to constants,
+// which lets the planner weigh the trigram index against the tenant's newest rows.
 func (q *Queries) ContactList(ctx context.Context, arg ContactListParams) ([]Contact, error) {
 	rows, err := q.db.Query(ctx, contactList,
-		arg.TenantID,
 		arg.Q,
+		arg.TenantID,
 		arg.Tag,
 		arg.BeforeCreatedAt,
 		arg.BeforeID,
@@ -144,9 +235,10 @@ func (q *Queries) ContactList(ctx context.Context, arg ContactListParams) ([]Con
 			&i.Email,
 			&i.Tags,
 			&i.CustomFields,
-			&i.SearchText,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.SearchText,
+			&i.AvatarUrl,
 		); err != nil {
 			return nil, err
 		}
@@ -163,11 +255,12 @@ update contacts set
   name = case when $1::boolean then $2::text else name end,
   phone = case when $3::boolean then $4::text else phone end,
   email = case when $5::boolean then $6::text else email end,
-  tags = coalesce($7::text[], tags),
-  custom_fields = coalesce($8::jsonb, custom_fields),
+  avatar_url = case when $7::boolean then $8::text else avatar_url end,
+  tags = coalesce($9::text[], tags),
+  custom_fields = coalesce($10::jsonb, custom_fields),
   updated_at = now()
-where tenant_id = $9::uuid and id = $10::uuid
-returning tenant_id, id, name, phone, email, tags, custom_fields, search_text, created_at, updated_at
+where tenant_id = $11::uuid and id = $12::uuid
+returning tenant_id, id, name, phone, email, tags, custom_fields, created_at, updated_at, search_text, avatar_url
 `
 
 type ContactUpdateParams struct {
@@ -177,6 +270,8 @@ type ContactUpdateParams struct {
 	Phone        *string         `json:"phone"`
 	SetEmail     bool            `json:"set_email"`
 	Email        *string         `json:"email"`
+	SetAvatarUrl bool            `json:"set_avatar_url"`
+	AvatarUrl    *string         `json:"avatar_url"`
 	Tags         []string        `json:"tags"`
 	CustomFields json.RawMessage `json:"custom_fields"`
 	TenantID     uuid.UUID       `json:"tenant_id"`
@@ -192,6 +287,8 @@ func (q *Queries) ContactUpdate(ctx context.Context, arg ContactUpdateParams) (C
 		arg.Phone,
 		arg.SetEmail,
 		arg.Email,
+		arg.SetAvatarUrl,
+		arg.AvatarUrl,
 		arg.Tags,
 		arg.CustomFields,
 		arg.TenantID,
@@ -206,9 +303,10 @@ func (q *Queries) ContactUpdate(ctx context.Context, arg ContactUpdateParams) (C
 		&i.Email,
 		&i.Tags,
 		&i.CustomFields,
-		&i.SearchText,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SearchText,
+		&i.AvatarUrl,
 	)
 	return i, err
 }
@@ -217,7 +315,7 @@ const contactUpsertByPhone = `-- name: ContactUpsertByPhone :one
 insert into contacts (tenant_id, name, phone)
 values ($1::uuid, $2::text, $3::text)
 on conflict (tenant_id, phone) do update set name = coalesce(contacts.name, excluded.name)
-returning tenant_id, id, name, phone, email, tags, custom_fields, search_text, created_at, updated_at
+returning tenant_id, id, name, phone, email, tags, custom_fields, created_at, updated_at, search_text, avatar_url
 `
 
 type ContactUpsertByPhoneParams struct {
@@ -239,9 +337,10 @@ func (q *Queries) ContactUpsertByPhone(ctx context.Context, arg ContactUpsertByP
 		&i.Email,
 		&i.Tags,
 		&i.CustomFields,
-		&i.SearchText,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SearchText,
+		&i.AvatarUrl,
 	)
 	return i, err
 }

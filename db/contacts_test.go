@@ -93,6 +93,7 @@ func TestContactListFilters(t *testing.T) {
 		newContact{name: `C:\clinica`},
 		// Matches `\c` only if a backslash escaped the next character.
 		newContact{name: "Consultório c"},
+		newContact{name: "José Carlos Álvares", phone: "+5521987001234", email: "JCA@Clínica.example"},
 	)
 	// Another tenant's matching contacts must never appear.
 	other := dbtest.SeedTenant(t, d, "clinica-b")
@@ -104,9 +105,22 @@ func TestContactListFilters(t *testing.T) {
 		want   []string
 	}{
 		{"name, any case", "SOUZA", "", []string{"Ana Souza"}},
-		{"name with accent, any case", "andré", "", []string{"ANDRÉ Lima"}},
+		// Accents are ignored on both sides: "andré" is "andre", in Andrezinho too.
+		{"name with accent, any case", "andré", "", []string{"ANDRÉ Lima", "Andrezinho"}},
+		{"accents ignored in the name", "jose alvares", "", []string{"José Carlos Álvares"}},
+		{"accents ignored in the query", "ÁLVARES", "", []string{"José Carlos Álvares"}},
+		{"prefix with accent", "Álv", "", []string{"José Carlos Álvares"}},
+		{"words in order, anything between", "jose  alvares", "", []string{"José Carlos Álvares"}},
+		{"words out of order", "alvares jose", "", []string{}},
+		{"accents ignored in the email", "jca@clinica", "", []string{"José Carlos Álvares"}},
 		{"phone substring", "99990001", "", []string{"Ana Souza"}},
 		{"phone with plus", "+5511", "", []string{"Maria"}},
+		{"phone as typed", "(11) 98765-4321", "", []string{"Maria"}},
+		{"phone with country code as typed", "+55 (21) 98700-1234", "", []string{"José Carlos Álvares"}},
+		{"phone part", "98765", "", []string{"Maria"}},
+		{"phone part with a separator", "9870-01", "", []string{"José Carlos Álvares"}},
+		// Three digits are not read as a phone: "(100)" would otherwise find "1000 Sorrisos".
+		{"three digits are text", "(100)", "", []string{}},
 		{"email domain, any case", "@EXAMPLE.ORG", "", []string{"ANDRÉ Lima", "Andrezinho"}},
 		{"underscore is literal", "e_l", "", []string{"ANDRÉ Lima"}},
 		{"underscore alone is literal", "_", "", []string{"ANDRÉ Lima"}},

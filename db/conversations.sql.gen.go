@@ -7,6 +7,7 @@ package db
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/google/uuid"
@@ -100,31 +101,54 @@ func (q *Queries) ConversationGet(ctx context.Context, arg ConversationGetParams
 }
 
 const conversationInbox = `-- name: ConversationInbox :many
-select tenant_id, id, contact_id, channel, status, assigned_user_id, ai_enabled, last_message_at, unread_count, created_at, updated_at from conversations
-where tenant_id = $1::uuid
-  and ($2::conversation_status is null or status = $2::conversation_status)
-  and ($3::uuid is null or assigned_user_id = $3::uuid)
-  and ($4::timestamptz is null
-    or (last_message_at, id) < ($4::timestamptz, $5::uuid))
-order by last_message_at desc, id desc
-limit $6::integer
+select c.tenant_id, c.id, c.contact_id, c.channel, c.status, c.assigned_user_id, c.ai_enabled, c.last_message_at, c.unread_count, c.created_at, c.updated_at,
+  ct.name as contact_name, ct.phone as contact_phone, ct.avatar_url as contact_avatar_url,
+  (select jsonb_build_object('preview', left(m.content, 140), 'direction', m.direction, 'status', m.status,
+      'sender_type', m.sender_type, 'has_media', m.media is not null, 'created_at', m.created_at)
+    from messages m
+    where m.tenant_id = c.tenant_id and m.conversation_id = c.id
+    order by m.created_at desc, m.id desc
+    limit 1) as last_message
+from conversations c
+left join contacts ct on ct.tenant_id = c.tenant_id and ct.id = c.contact_id
+where c.tenant_id = $1::uuid
+  and ($2::conversation_status is null or c.status = $2::conversation_status)
+  and ($3::uuid is null or c.assigned_user_id = $3::uuid)
+  and ($4::timestamptz is null or c.updated_at >= $4::timestamptz)
+  and ($5::timestamptz is null
+    or (c.last_message_at, c.id) < ($5::timestamptz, $6::uuid))
+order by c.last_message_at desc, c.id desc
+limit $7::integer
 `
 
 type ConversationInboxParams struct {
 	TenantID            uuid.UUID           `json:"tenant_id"`
 	Status              *ConversationStatus `json:"status"`
 	AssignedUserID      *uuid.UUID          `json:"assigned_user_id"`
+	UpdatedSince        *time.Time          `json:"updated_since"`
 	BeforeLastMessageAt *time.Time          `json:"before_last_message_at"`
 	BeforeID            *uuid.UUID          `json:"before_id"`
 	RowLimit            int32               `json:"row_limit"`
 }
 
-// The inbox: most recent activity first, optionally one status or one assignee.
-func (q *Queries) ConversationInbox(ctx context.Context, arg ConversationInboxParams) ([]Conversation, error) {
+type ConversationInboxRow struct {
+	Conversation     Conversation    `json:"conversation"`
+	ContactName      *string         `json:"contact_name"`
+	ContactPhone     *string         `json:"contact_phone"`
+	ContactAvatarUrl *string         `json:"contact_avatar_url"`
+	LastMessage      json.RawMessage `json:"last_message"`
+}
+
+// The inbox: most recent activity first, optionally one status, one assignee, or only
+// what changed since a time; each row with its contact and its last message (the
+// newest by (created_at, id), through the messages index: one probe per row), null
+// before the first.
+func (q *Queries) ConversationInbox(ctx context.Context, arg ConversationInboxParams) ([]ConversationInboxRow, error) {
 	rows, err := q.db.Query(ctx, conversationInbox,
 		arg.TenantID,
 		arg.Status,
 		arg.AssignedUserID,
+		arg.UpdatedSince,
 		arg.BeforeLastMessageAt,
 		arg.BeforeID,
 		arg.RowLimit,
@@ -133,21 +157,25 @@ func (q *Queries) ConversationInbox(ctx context.Context, arg ConversationInboxPa
 		return nil, err
 	}
 	defer rows.Close()
-	items := []Conversation{}
+	items := []ConversationInboxRow{}
 	for rows.Next() {
-		var i Conversation
+		var i ConversationInboxRow
 		if err := rows.Scan(
-			&i.TenantID,
-			&i.ID,
-			&i.ContactID,
-			&i.Channel,
-			&i.Status,
-			&i.AssignedUserID,
-			&i.AiEnabled,
-			&i.LastMessageAt,
-			&i.UnreadCount,
-			&i.CreatedAt,
-			&i.UpdatedAt,
+			&i.Conversation.TenantID,
+			&i.Conversation.ID,
+			&i.Conversation.ContactID,
+			&i.Conversation.Channel,
+			&i.Conversation.Status,
+			&i.Conversation.AssignedUserID,
+			&i.Conversation.AiEnabled,
+			&i.Conversation.LastMessageAt,
+			&i.Conversation.UnreadCount,
+			&i.Conversation.CreatedAt,
+			&i.Conversation.UpdatedAt,
+			&i.ContactName,
+			&i.ContactPhone,
+			&i.ContactAvatarUrl,
+			&i.LastMessage,
 		); err != nil {
 			return nil, err
 		}

@@ -178,19 +178,34 @@ func (q *Queries) KnowledgeDocumentList(ctx context.Context, arg KnowledgeDocume
 }
 
 const knowledgeDocumentSearch = `-- name: KnowledgeDocumentSearch :many
-select d.tenant_id, d.id, d.title, d.content, d.source_url, d.tags, d.created_at, d.updated_at,
-  ts_rank_cd(d.search, query)::real as rank
-from knowledge_documents d,
-  websearch_to_tsquery('public.portuguese_unaccent'::regconfig, $1::text) query
-where d.tenant_id = $2::uuid and d.search @@ query
-order by ts_filter(d.search, '{a}') @@ query desc, rank desc, d.id
-limit $3::integer
+select p.tenant_id, p.id, p.title, p.content, p.source_url, p.tags, p.created_at, p.updated_at, p.rank,
+  ts_headline('public.portuguese_unaccent'::regconfig, translate(left(p.content, 200000), '«»', '‹›'), p.query,
+    'StartSel=«, StopSel=», MaxFragments=2, MaxWords=20, MinWords=8, FragmentDelimiter=" … "')::text as snippet
+from (
+  select d.tenant_id, d.id, d.title, d.content, d.source_url, d.tags, d.created_at, d.updated_at, query,
+    ts_rank_cd(d.search, query)::real as rank,
+    (select count(*) from unnest(terms.queries) term where d.search @@ term) as terms_matched,
+    ts_filter(d.search, '{a}') @@ query as title_matches
+  from knowledge_documents d,
+    -- No terms is a null query, which matches nothing (and no exclusions one that
+    -- excludes nothing: the coalesce below); an empty string would raise a NOTICE.
+    to_tsquery('public.portuguese_unaccent'::regconfig, nullif(array_to_string($1::text[], ' | '), '')) query,
+    to_tsquery('public.portuguese_unaccent'::regconfig, nullif(array_to_string($2::text[], ' | '), '')) excluded,
+    -- Each term once per search, to count the terms a document matches.
+    (select array_agg(to_tsquery('public.portuguese_unaccent'::regconfig, term)) as queries
+      from unnest($1::text[]) term) terms
+  where d.tenant_id = $3::uuid and d.search @@ query and not coalesce(d.search @@ excluded, false)
+  order by terms_matched desc, title_matches desc, rank desc, d.id
+  limit $4::integer
+) p
+order by p.terms_matched desc, p.title_matches desc, p.rank desc, p.id
 `
 
 type KnowledgeDocumentSearchParams struct {
-	Query    string    `json:"query"`
-	TenantID uuid.UUID `json:"tenant_id"`
-	RowLimit int32     `json:"row_limit"`
+	Terms      []string  `json:"terms"`
+	Exclusions []string  `json:"exclusions"`
+	TenantID   uuid.UUID `json:"tenant_id"`
+	RowLimit   int32     `json:"row_limit"`
 }
 
 type KnowledgeDocumentSearchRow struct {
@@ -203,13 +218,28 @@ type KnowledgeDocumentSearchRow struct {
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 	Rank      float32   `json:"rank"`
+	Snippet   string    `json:"snippet"`
 }
 
-// Portuguese full-text search (web-search syntax, accents ignored), best match first:
-// documents whose title alone matches the query, then the others, each by rank. Rank
-// alone would let a body that repeats a word often outrank a title that names it.
+// Ranked, web-style Portuguese search, accents ignored. The API turns what a person typed
+// into terms, each one word matched as a prefix ('clarea:*' finds "Clareamento") or one
+// quoted phrase ('dente <-> siso'), and exclusions (the words or phrases after a '-'),
+// written only with letters, digits and the operators it adds itself. A document
+// matches when it has any term (so "quanto custa clareamento" finds a document without
+// "quanto") and no exclusion. Best first: documents matching more terms, then those
+// whose title matches, then by rank; rank alone would let a body that repeats one word
+// often outrank a title that names it, or a document with every word.
+// The snippet is the body around the matched words, each between « and »: ts_headline
+// parses the body (up to the 200,000 characters that are indexed), so it runs on the
+// page only (the outer select). The body's own « and » become ‹ and › there, so that
+// « and » in a snippet are always the markers.
 func (q *Queries) KnowledgeDocumentSearch(ctx context.Context, arg KnowledgeDocumentSearchParams) ([]KnowledgeDocumentSearchRow, error) {
-	rows, err := q.db.Query(ctx, knowledgeDocumentSearch, arg.Query, arg.TenantID, arg.RowLimit)
+	rows, err := q.db.Query(ctx, knowledgeDocumentSearch,
+		arg.Terms,
+		arg.Exclusions,
+		arg.TenantID,
+		arg.RowLimit,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -227,6 +257,7 @@ func (q *Queries) KnowledgeDocumentSearch(ctx context.Context, arg KnowledgeDocu
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.Rank,
+			&i.Snippet,
 		); err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/atende/atende/db"
@@ -36,22 +37,35 @@ func TestKnowledgeDocumentSearch(t *testing.T) {
 		// rank above it.
 		[2]string{"Tabela de preços", "Avaliação para implante: R$ 150. Implante unitário a partir de R$ 2.500; " +
 			"cada implante inclui a coroa. Parcelamos implantes em até 12 vezes."},
-		[2]string{"Clareamento dental", "Clareamento a laser em duas sessões."},
+		[2]string{"Clareamento dental", "O clareamento a laser custa a partir de R$ 800, em duas sessões."},
 	)
 	createDocuments(t, d, other, [2]string{"Implantes para a outra clínica", "Só da clínica B."})
 
+	// The terms and exclusions are tsquery texts, as the API writes them from what was
+	// typed (api.parseKnowledgeQuery): a word prefix, 'word':*, or a phrase.
 	tests := []struct {
-		name  string
-		query string
-		want  []string // titles, best first
+		name              string
+		terms, exclusions []string
+		want              []string // titles, best first
 	}{
-		{"stem of a plural title word", "implante", []string{"Implantes dentários", "Implante com carga imediata", "Tabela de preços"}},
-		{"accents ignored in the query", "dentarios", []string{"Implantes dentários"}},
-		{"accents and case ignored", "DENTÁRIOS", []string{"Implantes dentários"}},
-		{"two words, both in a title", "implantes dentários", []string{"Implantes dentários"}},
-		{"body only", "cirurgia", []string{"Implante com carga imediata"}},
-		{"web-search exclusion", "implante -garantia", []string{"Implante com carga imediata", "Tabela de preços"}},
-		{"no match", "ortodontia", []string{}},
+		{"stem of a plural title word", []string{"'implante'"}, nil, []string{"Implantes dentários", "Implante com carga imediata", "Tabela de preços"}},
+		{"accents ignored in the query", []string{"'dentarios'"}, nil, []string{"Implantes dentários"}},
+		{"accents and case ignored", []string{"'DENTÁRIOS'"}, nil, []string{"Implantes dentários"}},
+		{"body only", []string{"'cirurgia'"}, nil, []string{"Implante com carga imediata"}},
+		{"prefix", []string{"'clarea':*"}, nil, []string{"Clareamento dental"}},
+		{"phrase", []string{"('carga' <-> 'imediata')"}, nil, []string{"Implante com carga imediata"}},
+		{"phrase out of order", []string{"('imediata' <-> 'carga')"}, nil, []string{}},
+		{"exclusion", []string{"'implante'"}, []string{"'garantia'"}, []string{"Implante com carga imediata", "Tabela de preços"}},
+		{"any word", []string{"'quanto':*", "'custa':*", "'clareamento':*"}, nil, []string{"Clareamento dental"}},
+		// Tabela de preços has both words, in its body; the others one, in their title.
+		{"more words matched first", []string{"'implante':*", "'coroa':*"}, nil,
+			[]string{"Tabela de preços", "Implantes dentários", "Implante com carga imediata"}},
+		{"as many words: the title first", []string{"'avaliação':*", "'dentários':*"}, nil,
+			[]string{"Implantes dentários", "Tabela de preços"}},
+		{"no match", []string{"'ortodontia':*"}, nil, []string{}},
+		{"stop words only", []string{"'a'", "'de'"}, nil, []string{}},
+		{"no terms", []string{}, nil, []string{}},
+		{"no terms (null)", nil, nil, []string{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,22 +73,25 @@ func TestKnowledgeDocumentSearch(t *testing.T) {
 			// As the tenant's owner (RLS applies) and as the service role (only the query's
 			// own tenant filter applies): the other tenant's documents never appear.
 			runAsOwner(t, d, tn, func(q *db.Queries) error {
-				assertSearch(t, q, tn, tt.query, tt.want)
+				assertSearch(t, q, tn, tt.terms, tt.exclusions, tt.want)
 				return nil
 			})
 			runAsService(t, d, func(q *db.Queries) error {
-				assertSearch(t, q, tn, tt.query, tt.want)
+				assertSearch(t, q, tn, tt.terms, tt.exclusions, tt.want)
 				return nil
 			})
 		})
 	}
 }
 
-// assertSearch checks that searching the tenant's documents for query finds the titles
-// want, ranked: documents whose title matches come before those matched only in the body.
-func assertSearch(t *testing.T, q *db.Queries, tn dbtest.Tenant, query string, want []string) {
+// assertSearch checks that searching the tenant's documents for any of terms and none
+// of exclusions finds the titles want, best first.
+func assertSearch(t *testing.T, q *db.Queries, tn dbtest.Tenant, terms, exclusions, want []string) {
 	t.Helper()
-	rows, err := q.KnowledgeDocumentSearch(t.Context(), db.KnowledgeDocumentSearchParams{TenantID: tn.ID, Query: query, RowLimit: 10})
+	query := strings.Join(terms, " | ") + " -" + strings.Join(exclusions, " -")
+	rows, err := q.KnowledgeDocumentSearch(t.Context(), db.KnowledgeDocumentSearchParams{
+		TenantID: tn.ID, Terms: terms, Exclusions: exclusions, RowLimit: 10,
+	})
 	if err != nil {
 		t.Fatalf("search %q: %v", query, err)
 	}
@@ -102,7 +119,7 @@ func TestKnowledgeDocumentSearchRowLimit(t *testing.T) {
 		[2]string{"Cuidados após o implante", ""},
 	)
 	runAsOwner(t, d, tn, func(q *db.Queries) error {
-		rows, err := q.KnowledgeDocumentSearch(t.Context(), db.KnowledgeDocumentSearchParams{TenantID: tn.ID, Query: "implante", RowLimit: 1})
+		rows, err := q.KnowledgeDocumentSearch(t.Context(), db.KnowledgeDocumentSearchParams{TenantID: tn.ID, Terms: []string{"'implante':*"}, RowLimit: 1})
 		if err != nil {
 			return err
 		}
@@ -112,4 +129,53 @@ func TestKnowledgeDocumentSearchRowLimit(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+func TestKnowledgeDocumentSearchSnippet(t *testing.T) {
+	t.Parallel()
+	d := dbtest.New(t)
+	tn := dbtest.SeedTenant(t, d, "clinica-a")
+	filler := strings.Repeat("Atendemos de segunda a sexta com hora marcada. ", 30)
+	createDocuments(t, d, tn, [2]string{"Clareamento dental",
+		filler + "O «clareamento» a laser custa a partir de R$ 800. " + filler})
+
+	tests := []struct {
+		name  string
+		terms []string
+		want  []string // in the snippet
+		not   []string // not in the snippet
+	}{
+		// The body's own « » become ‹ ›, so « » mark only the matched word.
+		{"a body match is marked", []string{"'clarea':*"}, []string{"‹«clareamento»›", "laser"}, nil},
+		{"every matched word is marked", []string{"'clareamento':*", "'custa':*"}, []string{"«clareamento»", "«custa»"}, nil},
+		// Only the title matches: the beginning of the body, unmarked.
+		{"a title match", []string{"'dental':*"}, []string{"Atendemos de segunda"}, []string{"«", "»"}},
+	}
+	for _, tt := range tests {
+		runAsOwner(t, d, tn, func(q *db.Queries) error {
+			rows, err := q.KnowledgeDocumentSearch(t.Context(), db.KnowledgeDocumentSearchParams{TenantID: tn.ID, Terms: tt.terms, RowLimit: 10})
+			if err != nil {
+				return err
+			}
+			if len(rows) != 1 {
+				t.Fatalf("%s: found %d documents, want 1", tt.name, len(rows))
+			}
+			snippet := rows[0].Snippet
+			for _, w := range tt.want {
+				if !strings.Contains(snippet, w) {
+					t.Errorf("%s: snippet %q lacks %q", tt.name, snippet, w)
+				}
+			}
+			for _, w := range tt.not {
+				if strings.Contains(snippet, w) {
+					t.Errorf("%s: snippet %q has %q", tt.name, snippet, w)
+				}
+			}
+			// A passage, not the body.
+			if n := len(strings.Fields(snippet)); n > 2*20+2 {
+				t.Errorf("%s: snippet has %d words: %q", tt.name, n, snippet)
+			}
+			return nil
+		})
+	}
 }

@@ -225,6 +225,62 @@ func (q *Queries) LeadList(ctx context.Context, arg LeadListParams) ([]LeadsPipe
 	return items, nil
 }
 
+const leadListByStage = `-- name: LeadListByStage :many
+select tenant_id, id, contact_id, stage, value, owner_user_id, position, notes, created_at, updated_at from leads_pipeline
+where tenant_id = $1::uuid and stage = $2::lead_stage
+  and ($3::integer is null
+    or (position, id) > ($3::integer, $4::uuid))
+order by position, id
+limit $5::integer
+`
+
+type LeadListByStageParams struct {
+	TenantID      uuid.UUID  `json:"tenant_id"`
+	Stage         LeadStage  `json:"stage"`
+	AfterPosition *int32     `json:"after_position"`
+	AfterID       *uuid.UUID `json:"after_id"`
+	RowLimit      int32      `json:"row_limit"`
+}
+
+// One board column, in board order (position, id), past the cursor's position: a stage
+// with more leads than the board shows is read to the end.
+func (q *Queries) LeadListByStage(ctx context.Context, arg LeadListByStageParams) ([]LeadsPipeline, error) {
+	rows, err := q.db.Query(ctx, leadListByStage,
+		arg.TenantID,
+		arg.Stage,
+		arg.AfterPosition,
+		arg.AfterID,
+		arg.RowLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []LeadsPipeline{}
+	for rows.Next() {
+		var i LeadsPipeline
+		if err := rows.Scan(
+			&i.TenantID,
+			&i.ID,
+			&i.ContactID,
+			&i.Stage,
+			&i.Value,
+			&i.OwnerUserID,
+			&i.Position,
+			&i.Notes,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const leadMove = `-- name: LeadMove :one
 with moving as (
   select id, stage from leads_pipeline

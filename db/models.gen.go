@@ -698,9 +698,18 @@ type Contact struct {
 	Email        *string         `json:"email"`
 	Tags         []string        `json:"tags"`
 	CustomFields json.RawMessage `json:"custom_fields"`
-	SearchText   string          `json:"-"`
 	CreatedAt    time.Time       `json:"created_at"`
 	UpdatedAt    time.Time       `json:"updated_at"`
+	SearchText   string          `json:"-"`
+	AvatarUrl    *string         `json:"avatar_url"`
+}
+
+type ContactAddress struct {
+	TenantID  uuid.UUID `json:"tenant_id"`
+	Channel   Channel   `json:"channel"`
+	Address   string    `json:"address"`
+	ContactID uuid.UUID `json:"contact_id"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 type Conversation struct {
@@ -770,6 +779,14 @@ type Message struct {
 	CreatedAt      time.Time        `json:"created_at"`
 }
 
+type PrivateStreamTicket struct {
+	ID        uuid.UUID       `json:"id"`
+	TenantID  uuid.UUID       `json:"tenant_id"`
+	UserID    uuid.UUID       `json:"user_id"`
+	Claims    json.RawMessage `json:"claims"`
+	ExpiresAt time.Time       `json:"expires_at"`
+}
+
 type SystemSetting struct {
 	TenantID  uuid.UUID       `json:"tenant_id"`
 	Key       string          `json:"key"`
@@ -792,9 +809,11 @@ type Tenant struct {
 }
 
 type TenantSecret struct {
-	TenantID      uuid.UUID `json:"tenant_id"`
-	WebhookSecret string    `json:"webhook_secret"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	TenantID              uuid.UUID  `json:"tenant_id"`
+	WebhookSecret         string     `json:"webhook_secret"`
+	UpdatedAt             time.Time  `json:"updated_at"`
+	PreviousWebhookSecret *string    `json:"previous_webhook_secret"`
+	PreviousValidUntil    *time.Time `json:"previous_valid_until"`
 }
 
 type User struct {

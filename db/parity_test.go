@@ -49,6 +49,12 @@ var parityCases = map[string][]parityCase{
 			`select private.tenant_set_address(@tenant, 'outra', true, 'clinica.example') from tenants
 			 where id = @tenant and custom_domain_verified_at is null`, false},
 	},
+	"function/rotate_webhook_secret": {
+		{"an agent rotates the webhook secret", "agent", nil, `select private.rotate_webhook_secret(@tenant)`, true},
+		{"an admin rotates another tenant's secret", "admin", nil, `select private.rotate_webhook_secret(@other_tenant)`, true},
+		{"an admin rotates the secret", "admin", nil,
+			`select private.rotate_webhook_secret(@tenant) from tenant_secrets where tenant_id = @tenant`, false},
+	},
 	"users/update": {
 		{"an admin makes themselves owner", "admin", nil, `update users set role = 'owner' where id = @admin`, true},
 		{"an admin makes an agent owner", "admin", nil, `update users set role = 'owner' where id = @agent`, true},

@@ -8,6 +8,7 @@ package db
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -127,32 +128,77 @@ func (q *Queries) TenantGetBySlug(ctx context.Context, slug string) (Tenant, err
 
 const tenantSecretCreate = `-- name: TenantSecretCreate :one
 insert into tenant_secrets (tenant_id) values ($1::uuid)
-returning tenant_id, webhook_secret, updated_at
+returning tenant_id, webhook_secret, updated_at, previous_webhook_secret, previous_valid_until
 `
 
 func (q *Queries) TenantSecretCreate(ctx context.Context, tenantID uuid.UUID) (TenantSecret, error) {
 	row := q.db.QueryRow(ctx, tenantSecretCreate, tenantID)
 	var i TenantSecret
-	err := row.Scan(&i.TenantID, &i.WebhookSecret, &i.UpdatedAt)
+	err := row.Scan(
+		&i.TenantID,
+		&i.WebhookSecret,
+		&i.UpdatedAt,
+		&i.PreviousWebhookSecret,
+		&i.PreviousValidUntil,
+	)
 	return i, err
 }
 
 const tenantSecretGet = `-- name: TenantSecretGet :one
-select s.webhook_secret, t.status as tenant_status
+select s.webhook_secret, s.previous_webhook_secret,
+  coalesce(s.previous_valid_until > now(), false)::boolean as previous_valid, t.status as tenant_status
 from tenant_secrets s join tenants t on t.id = s.tenant_id
 where s.tenant_id = $1::uuid
 `
 
 type TenantSecretGetRow struct {
-	WebhookSecret string       `json:"webhook_secret"`
-	TenantStatus  TenantStatus `json:"tenant_status"`
+	WebhookSecret         string       `json:"webhook_secret"`
+	PreviousWebhookSecret *string      `json:"previous_webhook_secret"`
+	PreviousValid         bool         `json:"previous_valid"`
+	TenantStatus          TenantStatus `json:"tenant_status"`
 }
 
-// A webhook's secret, with the tenant's status: a suspended tenant takes no deliveries.
+// A webhook's secrets — the current one, and the previous one, which verifies while
+// previous_valid — with the tenant's status: a suspended tenant takes no deliveries.
 func (q *Queries) TenantSecretGet(ctx context.Context, tenantID uuid.UUID) (TenantSecretGetRow, error) {
 	row := q.db.QueryRow(ctx, tenantSecretGet, tenantID)
 	var i TenantSecretGetRow
-	err := row.Scan(&i.WebhookSecret, &i.TenantStatus)
+	err := row.Scan(
+		&i.WebhookSecret,
+		&i.PreviousWebhookSecret,
+		&i.PreviousValid,
+		&i.TenantStatus,
+	)
+	return i, err
+}
+
+const tenantSecretRotate = `-- name: TenantSecretRotate :exec
+select private.rotate_webhook_secret($1::uuid)
+`
+
+// A new webhook secret; the current one keeps verifying for 24 hours (see
+// private.rotate_webhook_secret, which checks that the caller is an admin).
+func (q *Queries) TenantSecretRotate(ctx context.Context, tenantID uuid.UUID) error {
+	_, err := q.db.Exec(ctx, tenantSecretRotate, tenantID)
+	return err
+}
+
+const tenantSecretShow = `-- name: TenantSecretShow :one
+select webhook_secret, updated_at, previous_valid_until
+from tenant_secrets where tenant_id = $1::uuid
+`
+
+type TenantSecretShowRow struct {
+	WebhookSecret      string     `json:"webhook_secret"`
+	UpdatedAt          time.Time  `json:"updated_at"`
+	PreviousValidUntil *time.Time `json:"previous_valid_until"`
+}
+
+// The tenant's webhook secret as its admins see it (RLS: admins only).
+func (q *Queries) TenantSecretShow(ctx context.Context, tenantID uuid.UUID) (TenantSecretShowRow, error) {
+	row := q.db.QueryRow(ctx, tenantSecretShow, tenantID)
+	var i TenantSecretShowRow
+	err := row.Scan(&i.WebhookSecret, &i.UpdatedAt, &i.PreviousValidUntil)
 	return i, err
 }
 

@@ -97,9 +97,15 @@ func TestToken(t *testing.T) {
 	user := uuid.New()
 	t.Setenv("SUPABASE_URL", "")
 	t.Setenv("SUPABASE_JWT_SECRET", "")
-	if err := printToken([]string{"--user", user.String()}, &bytes.Buffer{}); err == nil {
-		t.Fatal("minted a token without a secret")
+	if err := printToken([]string{"--user", user.String()}, &bytes.Buffer{}); err == nil || !strings.HasPrefix(err.Error(), "SUPABASE_JWT_SECRET is not set: ") {
+		t.Fatalf("token without a secret: err = %v, want SUPABASE_JWT_SECRET named", err)
 	}
+	// With SUPABASE_URL the server could verify, but there is still nothing to sign with.
+	t.Setenv("SUPABASE_URL", "https://project.supabase.co")
+	if err := printToken([]string{"--user", user.String()}, &bytes.Buffer{}); err == nil || !strings.HasPrefix(err.Error(), "SUPABASE_JWT_SECRET is not set: ") {
+		t.Fatalf("token with SUPABASE_URL but no secret: err = %v, want SUPABASE_JWT_SECRET named", err)
+	}
+	t.Setenv("SUPABASE_URL", "")
 
 	secret := "development-secret-of-at-least-32-bytes"
 	t.Setenv("SUPABASE_JWT_SECRET", secret)
@@ -133,5 +139,23 @@ func TestToken(t *testing.T) {
 	t.Setenv("JWT_ACCEPT_HS256", "nope")
 	if _, err := newVerifier(); err == nil || !strings.Contains(err.Error(), "JWT_ACCEPT_HS256") {
 		t.Errorf("JWT_ACCEPT_HS256=nope: err = %v, want one naming the variable", err)
+	}
+}
+
+// serve without any way to verify tokens names both variables that would give one.
+func TestVerifierConfigurationNamed(t *testing.T) {
+	t.Setenv("SUPABASE_URL", "")
+	t.Setenv("SUPABASE_JWT_SECRET", "")
+	t.Setenv("JWT_ACCEPT_HS256", "")
+	_, err := newVerifier()
+	if err == nil || !strings.Contains(err.Error(), "neither SUPABASE_JWT_SECRET nor SUPABASE_URL is set") {
+		t.Errorf("no configuration: err = %v, want both variables named", err)
+	}
+	if err := runServe(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "SUPABASE_JWT_SECRET nor SUPABASE_URL") {
+		t.Errorf("serve without configuration: err = %v", err)
+	}
+	t.Setenv("SUPABASE_JWT_SECRET", "too-short")
+	if _, err := newVerifier(); err == nil || !strings.Contains(err.Error(), "SUPABASE_JWT_SECRET") {
+		t.Errorf("short secret: err = %v, want the variable named", err)
 	}
 }

@@ -53,7 +53,7 @@ func importSQLite(ctx context.Context, args []string, databaseURL string, stdout
 		}
 	}
 	if importErr != nil {
-		return fmt.Errorf("import-sqlite: nothing was written: %w", importErr)
+		return fmt.Errorf("import-sqlite: nothing was written: %w", ownerRequired(importErr, databaseURL))
 	}
 	read := report.Totals().Read
 	outcome := "landed"

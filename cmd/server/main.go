@@ -19,6 +19,7 @@ const usage = `usage:
   server migrate up|down|status   apply, roll back one, or list the migrations
   server tenant create --name N --slug S [--admin-email E]   create a tenant, invite its first admin
   server token --user UUID [--ttl 1h]   print a development access token (needs SUPABASE_JWT_SECRET)
+  server dev-token --email E [--ttl 1h]   create the confirmed auth user E if missing (development only), print a token for it
   server import-sqlite --file PATH --tenant SLUG [--create-tenant --name NAME] [--dry-run] [--report-json FILE] [--legacy-timezone UTC]   import a V1.5 SQLite file
 `
 
@@ -54,6 +55,8 @@ func run(ctx context.Context, args []string) error {
 		return runTenant(ctx, args[1:])
 	case "token":
 		return runToken(ctx, args[1:])
+	case "dev-token":
+		return runDevToken(ctx, args[1:])
 	case "import-sqlite":
 		return runImportSQLite(ctx, args[1:])
 	default:

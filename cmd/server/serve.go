@@ -15,6 +15,8 @@ import (
 	"github.com/atende/atende/api"
 	"github.com/atende/atende/auth"
 	"github.com/atende/atende/db"
+	"github.com/atende/atende/live"
+	"github.com/jackc/pgx/v5"
 )
 
 // runServe serves the HTTP API until ctx ends (SIGINT, SIGTERM), then lets in-flight
@@ -33,10 +35,34 @@ func runServe(ctx context.Context, args []string) error {
 	}
 	defer pool.Close()
 
+	cursors, err := cursorKey()
+	if err != nil {
+		return err
+	}
+	// Live events listen on a session connection of their own: a transaction-mode
+	// pooler in DATABASE_URL cannot LISTEN.
+	directURL := env("DATABASE_DIRECT_URL", env("DATABASE_URL", defaultDatabaseURL))
+	perUser, err := envInt("EVENT_STREAMS_PER_USER", 5)
+	if err != nil {
+		return err
+	}
+	perTenant, err := envInt("EVENT_STREAMS_PER_TENANT", 500)
+	if err != nil {
+		return err
+	}
+	events := live.NewHub(live.Config{
+		Connect:   func(ctx context.Context) (*pgx.Conn, error) { return pgx.Connect(ctx, directURL) },
+		PerUser:   perUser,
+		PerTenant: perTenant,
+	})
+	go events.Run(ctx)
+
 	handler := api.New(api.Config{
-		BaseDomain: env("APP_BASE_DOMAIN", ""),
-		CursorKey:  cursorKey(),
-		Invites:    supabaseAdmin(),
+		BaseDomain:         env("APP_BASE_DOMAIN", ""),
+		CursorKey:          cursors,
+		CORSAllowedOrigins: commaList(env("CORS_ALLOWED_ORIGINS", "")),
+		Events:             events,
+		Invites:            supabaseAdmin(),
 	}, db.DB{Pool: pool}, tokens)
 	server := &http.Server{
 		Addr:              env("HTTP_ADDR", ":8080"),
@@ -46,9 +72,11 @@ func runServe(ctx context.Context, args []string) error {
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
+	// Streams never go idle: end them at shutdown, and their clients reconnect elsewhere.
+	server.RegisterOnShutdown(events.Disconnect)
 	slog.Info("serving", "addr", server.Addr)
 	if env("SUPABASE_JWT_SECRET", "") != "" {
-		slog.Info("development token: go run ./cmd/server token --user <auth user uuid>")
+		slog.Info("development token: make dev-token EMAIL=you@example.com")
 	}
 	listener, err := net.Listen("tcp", server.Addr)
 	if err != nil {
@@ -86,22 +114,37 @@ func newVerifier() (*auth.Verifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("JWT_ACCEPT_HS256 must be true or false: %w", err)
 	}
-	return auth.New(auth.Config{
-		JWTSecret:   env("SUPABASE_JWT_SECRET", ""),
+	secret, supabaseURL := env("SUPABASE_JWT_SECRET", ""), env("SUPABASE_URL", "")
+	if secret == "" && supabaseURL == "" {
+		return nil, errors.New("neither SUPABASE_JWT_SECRET nor SUPABASE_URL is set: access tokens cannot be verified " +
+			"(set SUPABASE_URL to the project's URL for its signing keys, and/or SUPABASE_JWT_SECRET to its legacy HS256 secret)")
+	}
+	verifier, err := auth.New(auth.Config{
+		JWTSecret:   secret,
 		RefuseHS256: !acceptHS256,
-		SupabaseURL: env("SUPABASE_URL", ""),
+		SupabaseURL: supabaseURL,
 		Audience:    env("JWT_AUDIENCE", auth.DefaultAudience),
 	})
+	if err != nil {
+		return nil, fmt.Errorf("SUPABASE_JWT_SECRET or SUPABASE_URL: %w", err)
+	}
+	return verifier, nil
 }
 
-// cursorKey signs pagination cursors. It is derived from the JWT secret, so cursors stay
-// valid across restarts and instances; without a secret each process has its own.
-func cursorKey() []byte {
+// cursorKey signs pagination cursors, with the same key on every replica so that a
+// cursor from one is good on another: CURSOR_KEY, or one derived from the HS256 secret.
+func cursorKey() ([]byte, error) {
+	if key := env("CURSOR_KEY", ""); key != "" {
+		if len(key) < 32 {
+			return nil, errors.New("CURSOR_KEY must have at least 32 bytes")
+		}
+		return []byte(key), nil
+	}
 	secret := env("SUPABASE_JWT_SECRET", "")
 	if secret == "" {
-		return nil
+		return nil, errors.New("CURSOR_KEY is not set: with no SUPABASE_JWT_SECRET to derive it from, set it (32 bytes or more, the same on every replica) to sign list cursors")
 	}
 	m := hmac.New(sha256.New, []byte(secret))
 	m.Write([]byte("atende pagination cursors"))
-	return m.Sum(nil)
+	return m.Sum(nil), nil
 }

@@ -52,7 +52,7 @@ func createTenant(ctx context.Context, args []string, adminURL string, invites *
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("create tenant: %w", err)
+		return fmt.Errorf("create tenant: %w", ownerRequired(err, adminURL))
 	}
 	fmt.Fprintf(out, "tenant %s (%s) created: %s\n", tenant.Slug, tenant.Name, tenant.ID)
 	if invitation == nil {

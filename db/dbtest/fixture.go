@@ -91,6 +91,9 @@ func SeedTenant(t testing.TB, d *Database, slug string) Tenant {
 			insert into contacts (tenant_id, name, phone, email, tags)
 			values ($1, 'Maria', '+5511987654321', 'maria@example.com', '{vip}')
 			returning id
+		), address as (
+			insert into contact_addresses (tenant_id, channel, address, contact_id)
+			select $1, 'email', 'maria@example.com', id from contact
 		), other_contact as (
 			insert into contacts (tenant_id, name) values ($1, 'João')
 		), conversation as (

@@ -8,14 +8,27 @@ returning *;
 select * from conversations where tenant_id = @tenant_id::uuid and id = @id::uuid;
 
 -- name: ConversationInbox :many
--- The inbox: most recent activity first, optionally one status or one assignee.
-select * from conversations
-where tenant_id = @tenant_id::uuid
-  and (sqlc.narg(status)::conversation_status is null or status = sqlc.narg(status)::conversation_status)
-  and (sqlc.narg(assigned_user_id)::uuid is null or assigned_user_id = sqlc.narg(assigned_user_id)::uuid)
+-- The inbox: most recent activity first, optionally one status, one assignee, or only
+-- what changed since a time; each row with its contact and its last message (the
+-- newest by (created_at, id), through the messages index: one probe per row), null
+-- before the first.
+select sqlc.embed(c),
+  ct.name as contact_name, ct.phone as contact_phone, ct.avatar_url as contact_avatar_url,
+  (select jsonb_build_object('preview', left(m.content, 140), 'direction', m.direction, 'status', m.status,
+      'sender_type', m.sender_type, 'has_media', m.media is not null, 'created_at', m.created_at)
+    from messages m
+    where m.tenant_id = c.tenant_id and m.conversation_id = c.id
+    order by m.created_at desc, m.id desc
+    limit 1) as last_message
+from conversations c
+left join contacts ct on ct.tenant_id = c.tenant_id and ct.id = c.contact_id
+where c.tenant_id = @tenant_id::uuid
+  and (sqlc.narg(status)::conversation_status is null or c.status = sqlc.narg(status)::conversation_status)
+  and (sqlc.narg(assigned_user_id)::uuid is null or c.assigned_user_id = sqlc.narg(assigned_user_id)::uuid)
+  and (sqlc.narg(updated_since)::timestamptz is null or c.updated_at >= sqlc.narg(updated_since)::timestamptz)
   and (sqlc.narg(before_last_message_at)::timestamptz is null
-    or (last_message_at, id) < (sqlc.narg(before_last_message_at)::timestamptz, sqlc.narg(before_id)::uuid))
-order by last_message_at desc, id desc
+    or (c.last_message_at, c.id) < (sqlc.narg(before_last_message_at)::timestamptz, sqlc.narg(before_id)::uuid))
+order by c.last_message_at desc, c.id desc
 limit @row_limit::integer;
 
 -- name: ConversationUpdate :one

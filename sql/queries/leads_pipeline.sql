@@ -24,6 +24,16 @@ where tenant_id = @tenant_id::uuid
 order by created_at desc, id desc
 limit @row_limit::integer;
 
+-- name: LeadListByStage :many
+-- One board column, in board order (position, id), past the cursor's position: a stage
+-- with more leads than the board shows is read to the end.
+select * from leads_pipeline
+where tenant_id = @tenant_id::uuid and stage = @stage::lead_stage
+  and (sqlc.narg(after_position)::integer is null
+    or (position, id) > (sqlc.narg(after_position)::integer, sqlc.narg(after_id)::uuid))
+order by position, id
+limit @row_limit::integer;
+
 -- name: LeadUpdate :one
 -- Everything but the place on the board (see LeadMove).
 update leads_pipeline set

@@ -46,7 +46,19 @@ insert into tenant_secrets (tenant_id) values (@tenant_id::uuid)
 returning *;
 
 -- name: TenantSecretGet :one
--- A webhook's secret, with the tenant's status: a suspended tenant takes no deliveries.
-select s.webhook_secret, t.status as tenant_status
+-- A webhook's secrets — the current one, and the previous one, which verifies while
+-- previous_valid — with the tenant's status: a suspended tenant takes no deliveries.
+select s.webhook_secret, s.previous_webhook_secret,
+  coalesce(s.previous_valid_until > now(), false)::boolean as previous_valid, t.status as tenant_status
 from tenant_secrets s join tenants t on t.id = s.tenant_id
 where s.tenant_id = @tenant_id::uuid;
+
+-- name: TenantSecretShow :one
+-- The tenant's webhook secret as its admins see it (RLS: admins only).
+select webhook_secret, updated_at, previous_valid_until
+from tenant_secrets where tenant_id = @tenant_id::uuid;
+
+-- name: TenantSecretRotate :exec
+-- A new webhook secret; the current one keeps verifying for 24 hours (see
+-- private.rotate_webhook_secret, which checks that the caller is an admin).
+select private.rotate_webhook_secret(@tenant_id::uuid);
