@@ -17,7 +17,7 @@ export DATABASE_ADMIN_URL DATABASE_URL SUPABASE_JWT_SECRET
 APP_BASE_DOMAIN ?= localhost
 CORS_ALLOWED_ORIGINS ?= http://localhost:3000,http://*.localhost:3000
 
-.PHONY: generate test check vet-sql run migrate db seed dev-token bench-import bench-events
+.PHONY: generate test check vet-sql web-check run migrate db seed dev-token bench-import bench-events
 
 ## generate: regenerate the data layer (db/*.gen.go) from sql/schema and sql/queries
 generate:
@@ -40,6 +40,16 @@ vet-sql:
 	trap 'psql "$(PGURL)/postgres" -qc "drop database if exists $$name with (force)"' EXIT; \
 	DATABASE_ADMIN_URL="$(PGURL)/$$name?sslmode=disable" go run ./cmd/server migrate up >/dev/null; \
 	VET_DATABASE_URL="$(PGURL)/$$name?sslmode=disable" go tool sqlc vet
+
+## web-check: web/'s typed API client is generated from api/openapi.yaml as it is now, and type-checks
+web-check: web/node_modules/.package-lock.json
+	cd web && npm run -s api:check && npm run -s typecheck
+
+# npm ci only when node_modules is missing or older than the lock file: npm writes
+# node_modules/.package-lock.json at each install.
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
 
 ## db: create the local database if it is missing
 db:

@@ -20,9 +20,10 @@ type badBody struct {
 }
 
 // badBodies derives, from an operation's request schema, bodies that break it: malformed
-// JSON, not an object, an unknown field, each required field missing, each typed field
-// with a value of another type, each UUID or time field malformed, each enum field with
-// an unknown value, and a body over the size limit.
+// JSON, not an object, an unknown field, an unknown key inside each closed object the
+// body nests (at any depth), each required field missing, each typed field with a value
+// of another type, each UUID or time field malformed, each enum field with an unknown
+// value, and a body over the size limit.
 func badBodies(s *openapi3.Schema) []badBody {
 	valid := sample(s).(map[string]any)
 	encode := func(v map[string]any) string {
@@ -66,15 +67,74 @@ func badBodies(s *openapi3.Schema) []badBody {
 		if len(prop.Enum) > 0 {
 			bodies = append(bodies, badBody{name + " not one of its values", encode(with(name, "no-such-value")), http.StatusBadRequest, name})
 		}
+		// A misspelt key deep in a field is refused like one at the top, and the problem
+		// names the top-level field.
+		for _, n := range unknownKeyInside(prop, name) {
+			bodies = append(bodies, badBody{"unknown key in " + n.where, encode(with(name, n.value)), http.StatusBadRequest, name})
+		}
 	}
 	return bodies
+}
+
+// nestedValue is a value for a field, and where in it the unknown key is.
+type nestedValue struct {
+	where string
+	value any
+}
+
+// unknownKeyInside returns, for each closed object schema s is or holds (in its
+// properties, items and alternatives, at any depth), a value s would accept but for an
+// unknown key in that object.
+func unknownKeyInside(s *openapi3.Schema, where string) []nestedValue {
+	var found []nestedValue
+	isObject := s.Type.Includes("object") || len(s.Properties) > 0 || len(s.AllOf) > 0
+	closed := func(b openapi3.BoolSchema) bool { return b.Has != nil && !*b.Has }
+	if isObject && (closed(s.AdditionalProperties) || closed(s.UnevaluatedProperties)) {
+		object := objectSample(s)
+		object["no_such_field"] = 1
+		found = append(found, nestedValue{where, object})
+	}
+	names := make([]string, 0, len(s.Properties))
+	for name := range s.Properties {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		for _, inner := range unknownKeyInside(s.Properties[name].Value, where+"."+name) {
+			object := objectSample(s)
+			object[name] = inner.value
+			found = append(found, nestedValue{inner.where, object})
+		}
+	}
+	if s.Items != nil {
+		for _, inner := range unknownKeyInside(s.Items.Value, where+"[0]") {
+			found = append(found, nestedValue{inner.where, []any{inner.value}})
+		}
+	}
+	for _, alternatives := range []openapi3.SchemaRefs{s.OneOf, s.AnyOf} {
+		for _, a := range alternatives {
+			found = append(found, unknownKeyInside(a.Value, where)...)
+		}
+	}
+	return found
+}
+
+// objectSample is the smallest object the schema accepts, to add keys to.
+func objectSample(s *openapi3.Schema) map[string]any {
+	if object, ok := sample(s).(map[string]any); ok {
+		return object
+	}
+	return map[string]any{}
 }
 
 // wrongType is a value of a JSON type the schema does not allow, if it restricts types.
 func wrongType(s *openapi3.Schema) (any, bool) {
 	types := s.Type.Slice()
+	anyJSON := !slices.ContainsFunc([]string{"object", "array", "string", "number", "boolean", "null"}, func(t string) bool {
+		return !slices.Contains(types, t)
+	})
 	switch {
-	case len(types) == 0:
+	case len(types) == 0, anyJSON: // any JSON value is of the right type
 		return nil, false
 	case slices.Contains(types, "string"):
 		return 12345, true

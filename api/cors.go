@@ -15,7 +15,7 @@ func cors(allowed []string) echo.MiddlewareFunc {
 	return middleware.CORSWithConfig(middleware.CORSConfig{
 		AllowOriginFunc: func(origin string) (bool, error) { return originAllowed(allowed, origin), nil },
 		AllowMethods:    []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
-		AllowHeaders:    []string{echo.HeaderAuthorization, echo.HeaderContentType, "Last-Event-ID"},
+		AllowHeaders:    []string{echo.HeaderAuthorization, echo.HeaderContentType, "Last-Event-ID", siteHeader},
 		ExposeHeaders:   []string{echo.HeaderXRequestID, "Retry-After"},
 		MaxAge:          600,
 	})

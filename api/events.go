@@ -40,7 +40,7 @@ type streamTicket struct {
 
 func (s *Server) createStreamTicket(c echo.Context) error {
 	ctx := c.Request().Context()
-	host, err := s.hosts.resolve(ctx, c.Request().Host)
+	host, err := s.hosts.resolve(ctx, siteHost(c))
 	if err != nil {
 		return err
 	}
@@ -108,7 +108,7 @@ func (s *Server) streamEvents(c echo.Context) error {
 	ctx := c.Request().Context()
 	setup, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
 	defer cancel()
-	host, err := s.hosts.resolve(setup, c.Request().Host)
+	host, err := s.hosts.resolve(setup, siteHost(c))
 	if err != nil {
 		return err
 	}

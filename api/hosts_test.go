@@ -76,6 +76,24 @@ func TestHosts(t *testing.T) {
 		}
 	})
 
+	t.Run("a site on another origin names its host in X-Atende-Host", func(t *testing.T) {
+		site := func(host, token string) response {
+			req := request{method: "GET", path: "/api/v1/me", token: token}
+			res, err := inboxSend(a, req.method, req.path, req.token, http.Header{"X-Atende-Host": {host}}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res
+		}
+		site("clinica-a.atende.test:3000", ownerA).expect(t, http.StatusOK)
+		if res := site("clinica-b.atende.test:3000", ownerA); res.status != http.StatusForbidden {
+			t.Fatalf("tenant A's owner on tenant B's site: %d %s, want 403", res.status, res.body)
+		}
+		if res := site("nobody.atende.test", ownerA); res.status != http.StatusNotFound {
+			t.Fatalf("an unknown tenant's site: %d, want 404", res.status)
+		}
+	})
+
 	// Both the old and the new names are looked up first, so the cache holds a hit for
 	// the old host and a miss for the new one when the slug and domain change.
 	t.Run("a changed slug and domain take effect at once", func(t *testing.T) {

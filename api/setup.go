@@ -43,7 +43,7 @@ func (r *setupRequest) validate() (err error) {
 // owner all land, or none of it does.
 func (s *Server) setup(c echo.Context) error {
 	ctx := c.Request().Context()
-	host, err := s.hosts.resolve(ctx, c.Request().Host)
+	host, err := s.hosts.resolve(ctx, siteHost(c))
 	if err != nil {
 		return err
 	}

@@ -132,6 +132,20 @@ func (r *hostResolver) forget(tenantID uuid.UUID) {
 	}
 }
 
+// siteHeader names the site a browser is on when it calls the API from another origin
+// (a tenant's site at <slug>.<base domain> calling the API at its own address): it
+// stands for the request's Host. It gives a client no more than choosing the URL would:
+// the caller must still be a member of the tenant it names.
+const siteHeader = "X-Atende-Host"
+
+// siteHost is the host whose tenant the request is about: siteHeader, or the Host.
+func siteHost(c echo.Context) string {
+	if host := c.Request().Header.Get(siteHeader); host != "" {
+		return host
+	}
+	return c.Request().Host
+}
+
 // member is the caller inside a tenant.
 type member struct {
 	TenantID uuid.UUID
@@ -159,7 +173,7 @@ func (s *Server) authenticate(c echo.Context) (auth.Identity, error) {
 // the caller's profile. A host naming another tenant than the caller's is a 403, and so
 // is a banned account or a suspended tenant; a deleted account is a 401.
 func (s *Server) asCaller(c echo.Context, fn func(ctx context.Context, q *db.Queries, profile db.User) error) error {
-	host, err := s.hosts.resolve(c.Request().Context(), c.Request().Host)
+	host, err := s.hosts.resolve(c.Request().Context(), siteHost(c))
 	if err != nil {
 		return err
 	}

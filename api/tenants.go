@@ -88,7 +88,7 @@ func (r *tenantUpdate) validate() error {
 // getTenant answers with the branding of the tenant the request's host names, or the
 // host given as ?host= (for a frontend that is not served from the tenant's host).
 func (s *Server) getTenant(c echo.Context) error {
-	host := c.Request().Host
+	host := siteHost(c)
 	if c.QueryParams().Has("host") {
 		host = normalizeHost(c.QueryParam("host"))
 		if !hostPattern.MatchString(host) {

@@ -1,0 +1,40 @@
+// The typed client of the Atende API: paths, parameters, bodies and responses come from
+// schema.d.ts, which `npm run api:generate` makes from api/openapi.yaml.
+import createClient, { type Middleware } from "openapi-fetch";
+import type { paths } from "./schema";
+
+export type { components, operations, paths } from "./schema";
+
+/** Returns the caller's Supabase access token, or undefined when signed out. */
+export type TokenSource = () => string | undefined | Promise<string | undefined>;
+
+/**
+ * Sends the access token as `Authorization: Bearer`. It asks for the token on every
+ * request, as Supabase refreshes tokens while the page lives.
+ */
+export function bearerAuth(getToken: TokenSource): Middleware {
+  return {
+    async onRequest({ request }) {
+      const token = await getToken();
+      if (token) {
+        request.headers.set("Authorization", `Bearer ${token}`);
+      }
+      return request;
+    },
+  };
+}
+
+/**
+ * A client for the API at baseUrl, without a path: the tenant is the one its host names
+ * (e.g. "https://clinica-sorriso.atende.app"), or the caller's own on the bare API host.
+ * Without getToken, only the public routes answer.
+ */
+export function createApiClient(baseUrl: string, getToken?: TokenSource) {
+  const client = createClient<paths>({ baseUrl });
+  if (getToken) {
+    client.use(bearerAuth(getToken));
+  }
+  return client;
+}
+
+export type ApiClient = ReturnType<typeof createApiClient>;
