@@ -17,7 +17,7 @@ export DATABASE_ADMIN_URL DATABASE_URL SUPABASE_JWT_SECRET
 APP_BASE_DOMAIN ?= localhost
 CORS_ALLOWED_ORIGINS ?= http://localhost:3000,http://*.localhost:3000
 
-.PHONY: generate test check vet-sql web-check run migrate db seed dev-token bench-import bench-events
+.PHONY: generate test check vet-sql web-check web-build web run migrate db seed dev-token bench-import bench-events
 
 ## generate: regenerate the data layer (db/*.gen.go) from sql/schema and sql/queries
 generate:
@@ -44,6 +44,15 @@ vet-sql:
 ## web-check: web/'s typed API client is generated from api/openapi.yaml as it is now, and type-checks
 web-check: web/node_modules/.package-lock.json
 	cd web && npm run -s api:check && npm run -s typecheck
+
+## web-build: the frontend's production build (next build), which the browser suite (e2e/) serves
+web-build: web/node_modules/.package-lock.json
+	cd web && npm run -s build
+
+## web: the frontend in development (next dev, http://localhost:3000 and http://<slug>.localhost:3000),
+## against `make run`'s API; it needs a Supabase Auth: see web/README.md
+web: web/node_modules/.package-lock.json
+	cd web && ATENDE_API_URL=$${ATENDE_API_URL:-http://localhost:8080} APP_BASE_DOMAIN=$${APP_BASE_DOMAIN:-localhost} npm run dev
 
 # npm ci only when node_modules is missing or older than the lock file: npm writes
 # node_modules/.package-lock.json at each install.

@@ -120,7 +120,12 @@ func (s *Server) streamEvents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// A browser reconnecting by itself sends the header; one that opens a new stream (a
+	// new ticket) cannot, and passes ?last_event_id=.
 	lastEventID := c.Request().Header.Get("Last-Event-ID")
+	if lastEventID == "" {
+		lastEventID = c.QueryParam("last_event_id")
+	}
 	sub, replay, resumed, err := s.cfg.Events.Subscribe(m.TenantID, m.UserID, lastEventID)
 	if errors.Is(err, live.ErrTooManyStreams) {
 		c.Response().Header().Set("Retry-After", "30")

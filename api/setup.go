@@ -7,12 +7,51 @@ import (
 	"net/http"
 
 	"github.com/atende/atende/db"
+	"github.com/atende/atende/input"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 )
 
 func (s *Server) setupRoutes(g *echo.Group) {
 	g.POST("/setup", s.setup)
+	g.GET("/setup/slug", s.slugAvailability)
+}
+
+// slugCheck answers whether a slug can name a new tenant, as a setup form checks it
+// while it is typed.
+type slugCheck struct {
+	Slug      string `json:"slug"`
+	Available bool   `json:"available"`
+	// Reason is why not: invalid (not a DNS label), reserved (the platform's) or taken.
+	Reason *string `json:"reason"`
+	Detail string  `json:"detail,omitempty"`
+}
+
+// slugAvailability is public, as the tenants' branding is: it tells no more than
+// GET /api/v1/tenant?host=<slug>.<base domain> would.
+func (s *Server) slugAvailability(c echo.Context) error {
+	refused := func(slug, reason, detail string) error {
+		return c.JSON(http.StatusOK, slugCheck{Slug: slug, Reason: &reason, Detail: detail})
+	}
+	slug, err := input.Slug(c.QueryParam("slug"))
+	if err != nil {
+		return refused(c.QueryParam("slug"), "invalid", err.Error())
+	}
+	ctx := c.Request().Context()
+	var found db.TenantSlugAvailabilityRow
+	err = s.db.AsService(ctx, func(q *db.Queries) (err error) {
+		found, err = q.TenantSlugAvailability(ctx, slug)
+		return err
+	})
+	switch {
+	case err != nil:
+		return err
+	case found.Reserved:
+		return refused(slug, "reserved", "this name is reserved for the platform")
+	case found.Taken:
+		return refused(slug, "taken", "another tenant has this address")
+	}
+	return c.JSON(http.StatusOK, slugCheck{Slug: slug, Available: true})
 }
 
 // setupRequest is "Setup de Novo Cliente": the new tenant's name, address and branding.

@@ -282,3 +282,25 @@ func TestSetupRejects(t *testing.T) {
 	}
 	setup(token, "api.atende.test", valid).expect(t, http.StatusCreated)
 }
+
+// TestSlugAvailability: the setup form learns, as it is typed, whether a slug is free.
+func TestSlugAvailability(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t)
+	dbtest.SeedTenant(t, a.db, "clinica-a")
+	for slug, want := range map[string]string{"Clinica-Nova": "", "clinica-a": "taken", "www": "reserved", "Admin": "reserved", "-x": "invalid", "": "invalid"} {
+		var got struct {
+			Slug      string  `json:"slug"`
+			Available bool    `json:"available"`
+			Reason    *string `json:"reason"`
+		}
+		a.do(request{method: "GET", path: "/api/v1/setup/slug?slug=" + slug}).expect(t, http.StatusOK).into(t, &got)
+		reason := ""
+		if got.Reason != nil {
+			reason = *got.Reason
+		}
+		if reason != want || got.Available != (want == "") {
+			t.Errorf("%q: %+v, want reason %q", slug, got, want)
+		}
+	}
+}

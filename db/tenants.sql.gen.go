@@ -226,6 +226,25 @@ func (q *Queries) TenantSetAddress(ctx context.Context, arg TenantSetAddressPara
 	return err
 }
 
+const tenantSlugAvailability = `-- name: TenantSlugAvailability :one
+select private.slug_is_reserved($1::text)::boolean as reserved,
+  exists (select from tenants where slug = $1::text)::boolean as taken
+`
+
+type TenantSlugAvailabilityRow struct {
+	Reserved bool `json:"reserved"`
+	Taken    bool `json:"taken"`
+}
+
+// Not tenant-scoped: whether a slug is free for a new tenant, before setup asks for it —
+// reserved for the platform, or some tenant's already. Runs as service_role.
+func (q *Queries) TenantSlugAvailability(ctx context.Context, slug string) (TenantSlugAvailabilityRow, error) {
+	row := q.db.QueryRow(ctx, tenantSlugAvailability, slug)
+	var i TenantSlugAvailabilityRow
+	err := row.Scan(&i.Reserved, &i.Taken)
+	return i, err
+}
+
 const tenantUpdate = `-- name: TenantUpdate :one
 update tenants set
   name = coalesce($1::text, name),

@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -89,6 +90,7 @@ func TestBrowser(t *testing.T) {
 
 	suite := exec.Command("npx", "playwright", "test")
 	suite.Dir = webDir
+	suite.WaitDelay = 5 * time.Second
 	suite.Env = append(os.Environ(),
 		"WEB_PORT="+strconv.Itoa(webPort), "APP_BASE_DOMAIN=localhost", "E2E_HELPER_URL="+helperURL,
 		"ATENDE_API_URL="+apiURL, "CHROMIUM_PATH="+chromium())
@@ -191,6 +193,9 @@ func startNext(t *testing.T, port int, env map[string]string) {
 	t.Helper()
 	next := exec.Command("npx", "next", "start", "--port", strconv.Itoa(port))
 	next.Dir = webDir
+	// npx starts next as a child: the whole process group is stopped at the end.
+	next.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	next.WaitDelay = 5 * time.Second
 	next.Env = os.Environ()
 	for k, v := range env {
 		next.Env = append(next.Env, k+"="+v)
@@ -201,7 +206,7 @@ func startNext(t *testing.T, port int, env map[string]string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		next.Process.Kill()
+		syscall.Kill(-next.Process.Pid, syscall.SIGKILL)
 		next.Wait()
 		if t.Failed() {
 			t.Logf("next start:\n%s", out.String())

@@ -62,3 +62,9 @@ from tenant_secrets where tenant_id = @tenant_id::uuid;
 -- A new webhook secret; the current one keeps verifying for 24 hours (see
 -- private.rotate_webhook_secret, which checks that the caller is an admin).
 select private.rotate_webhook_secret(@tenant_id::uuid);
+
+-- name: TenantSlugAvailability :one
+-- Not tenant-scoped: whether a slug is free for a new tenant, before setup asks for it —
+-- reserved for the platform, or some tenant's already. Runs as service_role.
+select private.slug_is_reserved(@slug::text)::boolean as reserved,
+  exists (select from tenants where slug = @slug::text)::boolean as taken;

@@ -25,14 +25,32 @@ export function bearerAuth(getToken: TokenSource): Middleware {
 }
 
 /**
- * A client for the API at baseUrl, without a path: the tenant is the one its host names
- * (e.g. "https://clinica-sorriso.atende.app"), or the caller's own on the bare API host.
- * Without getToken, only the public routes answer.
+ * Names the tenant's site the calls are made for (X-Atende-Host), when the API is on
+ * another host: the API then answers for that tenant, and refuses a caller who is not
+ * its member.
  */
-export function createApiClient(baseUrl: string, getToken?: TokenSource) {
+export function siteHost(host: string | (() => string)): Middleware {
+  return {
+    onRequest({ request }) {
+      request.headers.set("X-Atende-Host", typeof host === "string" ? host : host());
+      return request;
+    },
+  };
+}
+
+/**
+ * A client for the API at baseUrl, without a path: the tenant is the one its host names
+ * (e.g. "https://clinica-sorriso.atende.app"), or site's (a tenant's site calling the API
+ * at its own address), or the caller's own on the bare API host. Without getToken, only
+ * the public routes answer.
+ */
+export function createApiClient(baseUrl: string, getToken?: TokenSource, site?: string | (() => string)) {
   const client = createClient<paths>({ baseUrl });
   if (getToken) {
     client.use(bearerAuth(getToken));
+  }
+  if (site) {
+    client.use(siteHost(site));
   }
   return client;
 }

@@ -136,6 +136,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/setup/slug": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether a slug can name a new tenant (public), as the setup form checks it while it is typed */
+        get: operations["checkSlugAvailability"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -982,6 +999,17 @@ export interface components {
             /** @description Where the provider reports delivery statuses */
             status_url: string;
         };
+        SlugCheck: {
+            /** @description As it would be stored (lower-cased) */
+            slug: string;
+            available: boolean;
+            /**
+             * @description Why not, when not available
+             * @enum {string|null}
+             */
+            reason: "invalid" | "reserved" | "taken" | null;
+            detail?: string;
+        };
         StreamTicket: {
             /**
              * Format: uuid
@@ -1725,6 +1753,29 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Tenant"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    checkSlugAvailability: {
+        parameters: {
+            query: {
+                slug: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The answer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlugCheck"];
                 };
             };
             default: components["responses"]["Problem"];
@@ -3096,6 +3147,8 @@ export interface operations {
             query?: {
                 /** @description A single-use ticket instead of the Authorization header */
                 ticket?: string;
+                /** @description The same, for a client that opens a new stream (with a new ticket) and cannot set the header */
+                last_event_id?: string;
             };
             header?: {
                 /** @description The id of the last event received, to resume */

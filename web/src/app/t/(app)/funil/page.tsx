@@ -1,0 +1,7 @@
+import { Pipeline } from "@/components/Pipeline";
+
+export const metadata = { title: "Funil" };
+
+export default function PipelinePage() {
+  return <Pipeline />;
+}

@@ -1,0 +1,266 @@
+"use client";
+// The inbox: the conversations, most recent first, each with its contact and last
+// message; the open conversation's messages and a reply box. Live: what arrives by the
+// event stream updates the list and the open conversation without a reload.
+import { useCallback, useEffect, useState, type FormEvent } from "react";
+import type { components } from "@/lib/api/schema";
+import { problemText, useSession } from "./Session";
+import { useEvents, type LiveEvent } from "./useEvents";
+
+type Row = components["schemas"]["InboxRow"];
+type Message = components["schemas"]["Message"];
+
+const statusLabels: Record<string, string> = { open: "Aberta", pending: "Pendente", closed: "Fechada" };
+const deliveryLabels: Record<string, string> = {
+  queued: "na fila",
+  sent: "enviada",
+  delivered: "entregue",
+  read: "lida",
+  failed: "falhou",
+};
+
+function byActivity(a: Row, b: Row): number {
+  return b.last_message_at.localeCompare(a.last_message_at) || b.id.localeCompare(a.id);
+}
+
+function when(iso: string): string {
+  return new Date(iso).toLocaleString("pt-BR", { dateStyle: "short", timeStyle: "short" });
+}
+
+export function Inbox() {
+  const { api } = useSession();
+  const [rows, setRows] = useState<Row[] | null>(null);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [messages, setMessages] = useState<Message[]>([]);
+  const [me, setMe] = useState<string | null>(null);
+  const [error, setError] = useState<string>();
+  const [reply, setReply] = useState("");
+  const [sending, setSending] = useState(false);
+
+  const loadRows = useCallback(async () => {
+    const { data, error } = await api.GET("/api/v1/conversations", { params: { query: { limit: 100 } } });
+    if (data) {
+      setRows(data.items);
+    } else {
+      setError(problemText(error));
+    }
+  }, [api]);
+
+  const loadMessages = useCallback(
+    async (id: string) => {
+      const { data, error } = await api.GET("/api/v1/conversations/{id}/messages", {
+        params: { path: { id }, query: { limit: 100 } },
+      });
+      if (data) {
+        setMessages([...data.items].reverse()); // newest first from the API
+      } else {
+        setError(problemText(error));
+      }
+    },
+    [api],
+  );
+
+  useEffect(() => {
+    loadRows();
+    api.GET("/api/v1/me").then(({ data }) => setMe(data?.id ?? null));
+  }, [api, loadRows]);
+
+  async function open(row: Row) {
+    setSelected(row.id);
+    setError(undefined);
+    await loadMessages(row.id);
+    if (row.unread_count > 0) {
+      await api.POST("/api/v1/conversations/{id}/read", { params: { path: { id: row.id } } });
+    }
+  }
+
+  const onEvent = useCallback(
+    ({ type, data }: LiveEvent) => {
+      const conversationId = String(data.conversation_id ?? data.id);
+      if (type === "message.created") {
+        // The event carries a preview; the open conversation reads the message whole.
+        if (conversationId === selected) {
+          loadMessages(conversationId);
+        }
+        setRows((list) =>
+          list?.map((r) =>
+            r.id === conversationId
+              ? {
+                  ...r,
+                  last_message: {
+                    preview: (data.preview as string | null) ?? null,
+                    direction: data.direction as "inbound" | "outbound",
+                    status: data.status as Message["status"],
+                    sender_type: data.sender_type as Message["sender_type"],
+                    has_media: Boolean(data.has_media),
+                    created_at: String(data.created_at),
+                  },
+                }
+              : r,
+          ) ?? null,
+        );
+      } else if (type === "message.updated") {
+        setMessages((list) => list.map((m) => (m.id === data.id ? { ...m, status: data.status as Message["status"] } : m)));
+      } else if (type === "conversation.created") {
+        setRows((list) => {
+          if (!list || list.some((r) => r.id === data.id)) {
+            return list;
+          }
+          const row = {
+            ...(data as unknown as Row),
+            contact_avatar_url: null,
+            last_message: null,
+          } satisfies Row;
+          return [row, ...list].sort(byActivity);
+        });
+      } else if (type === "conversation.updated") {
+        setRows((list) =>
+          list
+            ?.map((r) =>
+              r.id === data.id
+                ? {
+                    ...r,
+                    status: data.status as Row["status"],
+                    assigned_user_id: (data.assigned_user_id as string | null) ?? null,
+                    unread_count: Number(data.unread_count),
+                    last_message_at: String(data.last_message_at),
+                  }
+                : r,
+            )
+            .sort(byActivity) ?? null,
+        );
+      }
+    },
+    [selected, loadMessages],
+  );
+
+  const onReset = useCallback(() => {
+    loadRows();
+    if (selected) {
+      loadMessages(selected);
+    }
+  }, [loadRows, loadMessages, selected]);
+
+  useEvents(onEvent, onReset);
+
+  async function send(event: FormEvent) {
+    event.preventDefault();
+    if (!selected || !reply.trim()) {
+      return;
+    }
+    setSending(true);
+    const { data, error } = await api.POST("/api/v1/conversations/{id}/messages", {
+      params: { path: { id: selected } },
+      body: { content: reply },
+    });
+    setSending(false);
+    if (!data) {
+      setError(problemText(error));
+      return;
+    }
+    setReply("");
+    setMessages((list) => [...list.filter((m) => m.id !== data.id), data]);
+  }
+
+  async function update(body: components["schemas"]["ConversationUpdate"]) {
+    if (!selected) {
+      return;
+    }
+    const { data, error } = await api.PATCH("/api/v1/conversations/{id}", { params: { path: { id: selected } }, body });
+    if (data) {
+      setRows((list) => list?.map((r) => (r.id === data.id ? { ...r, ...data } : r)) ?? null);
+    } else {
+      setError(problemText(error));
+    }
+  }
+
+  if (rows === null) {
+    return <p role="status">{error ?? "Carregando conversas…"}</p>;
+  }
+  const current = rows.find((r) => r.id === selected);
+  return (
+    <div className="inbox">
+      <section className="panel" aria-label="Conversas">
+        <h1>Conversas</h1>
+        {rows.length === 0 ? (
+          <p className="muted">Nenhuma conversa ainda. As mensagens dos seus contatos aparecem aqui assim que chegam.</p>
+        ) : (
+          <ul className="list" data-testid="conversations">
+            {rows.map((row) => (
+              <li key={row.id}>
+                <button type="button" className="conversation-button" aria-current={row.id === selected} onClick={() => open(row)}>
+                  <span className="row">
+                    <strong className="grow">{row.contact_name ?? row.contact_phone ?? "Contato sem nome"}</strong>
+                    {row.unread_count > 0 && (
+                      <span className="badge" aria-label={`${row.unread_count} não lidas`}>
+                        {row.unread_count}
+                      </span>
+                    )}
+                  </span>
+                  <span className="muted">{row.last_message?.preview ?? "Sem mensagens"}</span>
+                  <span className="hint">
+                    {statusLabels[row.status]} · {row.channel} · {when(row.last_message_at)}
+                  </span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+      <section className="panel thread" aria-label="Conversa aberta">
+        {!current ? (
+          <p className="muted">Escolha uma conversa para ler e responder.</p>
+        ) : (
+          <>
+            <div className="row">
+              <h2 className="grow">{current.contact_name ?? current.contact_phone ?? "Contato sem nome"}</h2>
+              {current.assigned_user_id === me ? (
+                <button type="button" className="secondary" onClick={() => update({ assigned_user_id: null })}>
+                  Liberar
+                </button>
+              ) : (
+                <button type="button" className="secondary" onClick={() => update({ assigned_user_id: me })}>
+                  Atribuir a mim
+                </button>
+              )}
+              {current.status !== "closed" ? (
+                <button type="button" className="secondary" onClick={() => update({ status: "closed" })}>
+                  Encerrar
+                </button>
+              ) : (
+                <button type="button" className="secondary" onClick={() => update({ status: "open" })}>
+                  Reabrir
+                </button>
+              )}
+            </div>
+            <ul className="messages" aria-live="polite" data-testid="messages">
+              {messages.map((m) => (
+                <li key={m.id} className={`message ${m.direction}`}>
+                  {m.content ?? "(anexo)"}
+                  <div className="hint">
+                    {when(m.created_at)}
+                    {m.direction === "outbound" && ` · ${deliveryLabels[m.status]}`}
+                  </div>
+                </li>
+              ))}
+            </ul>
+            <form onSubmit={send} className="row">
+              <label className="grow">
+                <span className="muted">Resposta</span>
+                <textarea value={reply} onChange={(e) => setReply(e.target.value)} rows={2} required />
+              </label>
+              <button type="submit" disabled={sending}>
+                {sending ? "Enviando…" : "Enviar"}
+              </button>
+            </form>
+          </>
+        )}
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
+      </section>
+    </div>
+  );
+}
