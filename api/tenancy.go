@@ -171,13 +171,14 @@ func (s *Server) authenticate(c echo.Context) (auth.Identity, error) {
 
 // asCaller authenticates the request and runs fn in one transaction as the caller, with
 // the caller's profile. A host naming another tenant than the caller's is a 403, and so
-// is a banned account or a suspended tenant; a deleted account is a 401.
+// is a banned account or a suspended tenant; a deleted account is a 401. The token is
+// checked before anything touches the database.
 func (s *Server) asCaller(c echo.Context, fn func(ctx context.Context, q *db.Queries, profile db.User) error) error {
-	host, err := s.hosts.resolve(c.Request().Context(), siteHost(c))
+	id, err := s.authenticate(c)
 	if err != nil {
 		return err
 	}
-	id, err := s.authenticate(c)
+	host, err := s.hosts.resolve(c.Request().Context(), siteHost(c))
 	if err != nil {
 		return err
 	}
@@ -187,14 +188,7 @@ func (s *Server) asCaller(c echo.Context, fn func(ctx context.Context, q *db.Que
 // asIdentity is asCaller for a caller already authenticated, on the tenant the host
 // names (nil: the bare API host).
 func (s *Server) asIdentity(ctx context.Context, host *db.Tenant, id auth.Identity, fn func(ctx context.Context, q *db.Queries, profile db.User) error) error {
-	return s.db.AsCaller(ctx, id.Claims, func(q *db.Queries) error {
-		caller, err := q.UserGetCaller(ctx, id.UserID)
-		if errors.Is(err, db.ErrNotFound) {
-			return errAccountGone()
-		}
-		if err != nil {
-			return err
-		}
+	err := s.db.AsUser(ctx, id.Claims, id.UserID, func(q *db.Queries, caller db.UserGetCallerRow) error {
 		if err := refusal(caller.Refusal); err != nil {
 			return err
 		}
@@ -204,6 +198,10 @@ func (s *Server) asIdentity(ctx context.Context, host *db.Tenant, id auth.Identi
 		}
 		return fn(ctx, q, profile)
 	})
+	if errors.Is(err, db.ErrNoProfile) {
+		return errAccountGone()
+	}
+	return err
 }
 
 // refusal answers a caller whose valid token no longer lets them act, as

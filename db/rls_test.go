@@ -81,4 +81,18 @@ func TestRLSIsolatesEveryTable(t *testing.T) {
 			}
 		})
 	}
+	// atende_app may name the objects of schema private (see migration 00025) but use none.
+	usable := catalogueRows(t, d.Admin, `
+		select c.oid::regclass::text from pg_class c
+		where c.relnamespace = 'private'::regnamespace and case
+		  when c.relkind = 'S' then has_sequence_privilege('atende_app', c.oid, 'usage, select, update')
+		  when c.relkind in ('r', 'p', 'v', 'm') then
+		    has_table_privilege('atende_app', c.oid, 'select, insert, update, delete, truncate, references, trigger')
+		  else false end
+		union all
+		select p.oid::regprocedure::text from pg_proc p
+		where p.pronamespace = 'private'::regnamespace and has_function_privilege('atende_app', p.oid, 'execute')`)
+	if len(usable) > 0 {
+		t.Errorf("atende_app can use objects of schema private without switching role: %v", usable)
+	}
 }
