@@ -20,6 +20,7 @@ type Report struct {
 	Sizes       Sizes            `json:"sizes"`
 	Duration    string           `json:"duration"`
 	Concurrency int              `json:"concurrency"`
+	Rounds      int              `json:"rounds"`
 	Rows        []Row            `json:"rows"`
 	BigVsSmall  []SizeComparison `json:"big_vs_small,omitempty"`
 	Fairness    *FairnessResult  `json:"fairness,omitempty"`
@@ -31,6 +32,7 @@ type Row struct {
 	LoadAverage   string     `json:"load_average"` // as the row began
 	API           LoadResult `json:"api"`
 	RoundTrips    int        `json:"round_trips"` // per request, as captured
+	Rounds        int        `json:"rounds"`      // of interleaved measurements, whose medians these are
 	CeilingTPS    float64    `json:"ceiling_tps,omitempty"`
 	APIPerCeiling float64    `json:"api_per_ceiling,omitempty"`
 	BareTPS       float64    `json:"bare_tps,omitempty"`
@@ -106,8 +108,8 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintf(w, "fairness, 5xx/429/failed: A %s, B flooded %s, B quiet %s\n",
 			answers(f.AMoves, f.ASearch), answers(f.BFlooded), answers(f.BQuiet))
 	}
-	fmt.Fprintf(w, "load average before %s, after %s (%d CPUs); %s per measurement, concurrency %d\n",
-		r.LoadBefore, r.LoadAfter, r.CPUs, r.Duration, r.Concurrency)
+	fmt.Fprintf(w, "load average before %s, after %s (%d CPUs); %s per measurement, concurrency %d; each row the medians of %d interleaved rounds\n",
+		r.LoadBefore, r.LoadAfter, r.CPUs, r.Duration, r.Concurrency, r.Rounds)
 }
 
 // printMarkdown writes rows as a Markdown table, the first row the header, with numbers

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +25,7 @@ type Config struct {
 	Database    Database
 	Sizes       Sizes
 	Duration    time.Duration // of each measurement
+	Rounds      int           // of a row's measurements, interleaved; the row reports medians
 	Concurrency int           // HTTP clients, and pgbench's
 	Only        []string      // endpoint names and "fairness"; empty: everything
 	Keep        bool          // keep the database (and the run's directory) afterwards
@@ -62,7 +64,7 @@ type run struct {
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	report := &Report{
 		StartedAt: time.Now().UTC(), LoadBefore: loadAverage(), CPUs: runtime.NumCPU(),
-		Sizes: cfg.Sizes, Duration: cfg.Duration.String(), Concurrency: cfg.Concurrency,
+		Sizes: cfg.Sizes, Duration: cfg.Duration.String(), Concurrency: cfg.Concurrency, Rounds: cfg.Rounds,
 	}
 	r := &run{Config: cfg, client: newClient(cfg.Concurrency)}
 	fmt.Fprintf(r.Log, "load average %s (%d CPUs)\n", report.LoadBefore, report.CPUs)
@@ -162,39 +164,68 @@ func (r *run) cleanUp() {
 }
 
 // measure is one row: the API under load, then — for a read — pgbench replaying the
-// same transaction (the ceiling), its endpoint's statements alone as the superuser (the
-// bare queries) and the transaction as service_role, which bypasses RLS. They run back
-// to back, so that their ratios share the machine's conditions.
+// same transaction (the ceiling) and the transaction as service_role, which bypasses
+// RLS, back to back, Rounds times over; then the endpoint's statements alone as the
+// superuser (the bare queries). The row reports each measurement's median and each
+// ratio's median over the rounds, every ratio taken within one round: on a shared
+// machine the load changes from one minute to the next, not within a round.
 func (r *run) measure(ctx context.Context, e Endpoint) (Row, error) {
-	row := Row{Endpoint: e.Name, RoundTrips: len(r.captured[e.Name]), LoadAverage: loadAverage()}
-	var err error
-	row.API, err = load{client: r.client, workers: r.Concurrency, warmup: warmup, duration: r.Duration,
-		next: r.pick(r.targets[e.Kind], e.Request)}.run(ctx)
-	if err != nil {
-		return row, err
-	}
-	fmt.Fprintf(r.Log, "%-13s load %s; API %s req/s, p99 %.2f ms", e.Name, row.LoadAverage, thousands(row.API.PerSecond), row.API.P99ms)
+	row := Row{Endpoint: e.Name, RoundTrips: len(r.captured[e.Name]), LoadAverage: loadAverage(), Rounds: r.Rounds}
 	defer fmt.Fprintln(r.Log)
-	if !e.Read {
+	fmt.Fprintf(r.Log, "%-13s load %s;", e.Name, row.LoadAverage)
+	var apis []LoadResult
+	var ceilings, offs, apiPerCeiling, onPerOff []float64
+	tx, read := r.replays[e.Name]
+	off, canSwitch := tx.asRole("service_role")
+	for range r.Rounds {
+		api, err := load{client: r.client, workers: r.Concurrency, warmup: warmup, duration: r.Duration,
+			next: r.pick(r.targets[e.Kind], e.Request)}.run(ctx)
+		if err != nil {
+			return row, err
+		}
+		apis = append(apis, api)
+		fmt.Fprintf(r.Log, " API %s req/s", thousands(api.PerSecond))
+		if !read {
+			continue
+		}
+		ceiling, err := r.pgbench(ctx, e, "ceiling", r.Database.AppURL, tx)
+		if err != nil {
+			return row, err
+		}
+		ceilings, apiPerCeiling = append(ceilings, ceiling), append(apiPerCeiling, api.PerSecond/ceiling)
+		fmt.Fprintf(r.Log, ", ceiling %s TPS", thousands(ceiling))
+		if canSwitch {
+			rlsOff, err := r.pgbench(ctx, e, "rls-off", r.Database.AppURL, off)
+			if err != nil {
+				return row, err
+			}
+			offs, onPerOff = append(offs, rlsOff), append(onPerOff, ceiling/rlsOff)
+			fmt.Fprintf(r.Log, ", RLS off %s TPS", thousands(rlsOff))
+		}
+		fmt.Fprint(r.Log, ";")
+	}
+	slices.SortFunc(apis, func(a, b LoadResult) int { return cmp.Compare(a.PerSecond, b.PerSecond) })
+	row.API = apis[len(apis)/2]
+	if !read {
 		return row, nil
 	}
-	tx := r.replays[e.Name]
-	if row.CeilingTPS, err = r.pgbench(ctx, e, "ceiling", r.Database.AppURL, tx); err != nil {
-		return row, err
-	}
-	row.APIPerCeiling = row.API.PerSecond / row.CeilingTPS
+	row.CeilingTPS, row.APIPerCeiling = median(ceilings), median(apiPerCeiling)
+	row.RLSOffTPS, row.RLSOnPerOff = median(offs), median(onPerOff)
+	var err error
 	if row.BareTPS, err = r.pgbench(ctx, e, "bare", r.Database.AdminURL, tx.endpointPart(slices.Collect(maps.Values(r.replays)))); err != nil {
 		return row, err
 	}
-	fmt.Fprintf(r.Log, "; ceiling %s TPS, bare %s TPS", thousands(row.CeilingTPS), thousands(row.BareTPS))
-	if off, ok := tx.asRole("service_role"); ok {
-		if row.RLSOffTPS, err = r.pgbench(ctx, e, "rls-off", r.Database.AppURL, off); err != nil {
-			return row, err
-		}
-		row.RLSOnPerOff = row.CeilingTPS / row.RLSOffTPS
-		fmt.Fprintf(r.Log, ", RLS off %s TPS", thousands(row.RLSOffTPS))
-	}
+	fmt.Fprintf(r.Log, " bare %s TPS", thousands(row.BareTPS))
 	return row, nil
+}
+
+// median is the middle of values (0 for none).
+func median(values []float64) float64 {
+	if len(values) == 0 {
+		return 0
+	}
+	sorted := slices.Sorted(slices.Values(values))
+	return sorted[len(sorted)/2]
 }
 
 func (r *run) pgbench(ctx context.Context, e Endpoint, variant, databaseURL string, tx replay) (float64, error) {

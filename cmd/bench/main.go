@@ -2,7 +2,7 @@
 // and prints one table (`make bench`; package bench says how). Run it from the module's
 // root: it builds ./cmd/server.
 //
-//	go run ./cmd/bench [--duration 10s] [--concurrency 32] [--only contact,inbox] [--keep] …
+//	go run ./cmd/bench [--duration 5s] [--rounds 3] [--concurrency 32] [--only contact,inbox] [--keep] …
 package main
 
 import (
@@ -35,7 +35,8 @@ func run(ctx context.Context, args []string) error {
 	databaseURL := flags.String("database-url", "postgres://postgres@127.0.0.1:5432/atende_bench?sslmode=disable",
 		"superuser URL of the bench database, which is created, seeded and dropped (atende_app reaches it on the same host)")
 	cfg := bench.Config{Log: os.Stderr}
-	flags.DurationVar(&cfg.Duration, "duration", 10*time.Second, "length of each measurement")
+	flags.DurationVar(&cfg.Duration, "duration", 5*time.Second, "length of each measurement")
+	flags.IntVar(&cfg.Rounds, "rounds", 3, "rounds of each row's measurements (API, ceiling, RLS off), interleaved: the row reports medians")
 	flags.IntVar(&cfg.Concurrency, "concurrency", 32, "HTTP clients, and pgbench clients")
 	flags.IntVar(&cfg.Sizes.Tenants, "tenants", 200, "small tenants")
 	flags.IntVar(&cfg.Sizes.SmallMessages, "small-messages", 2000, "messages of each small tenant")
@@ -55,8 +56,8 @@ func run(ctx context.Context, args []string) error {
 			}
 		}
 	}
-	if cfg.Concurrency < 1 || cfg.Sizes.Tenants < 1 || cfg.Sizes.Leads < 6 || cfg.Duration < time.Second {
-		return fmt.Errorf("--concurrency and --tenants must be at least 1, --leads at least 6 and --duration at least 1s")
+	if cfg.Concurrency < 1 || cfg.Rounds < 1 || cfg.Sizes.Tenants < 1 || cfg.Sizes.Leads < 6 || cfg.Duration < time.Second {
+		return fmt.Errorf("--concurrency, --rounds and --tenants must be at least 1, --leads at least 6 and --duration at least 1s")
 	}
 	var err error
 	if cfg.Database, err = bench.NewDatabase(*databaseURL); err != nil {

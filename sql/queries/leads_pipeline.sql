@@ -2,8 +2,8 @@
 -- Appends the lead at the end of its stage, 1024 after the last. No row when the stage's
 -- positions have run out at the end: CreateLead spreads them out again and retries.
 with after_last as (
-  select case when max(position) is null then 0 when max(position) <= 2147483647 - 1024 then max(position) + 1024 end as position
-  from leads_pipeline where tenant_id = @tenant_id::uuid and stage = @stage::lead_stage
+  select case when last.before is null then 0 when last.before <= 2147483647 - 1024 then last.before + 1024 end as position
+  from private.lead_positions_around(@tenant_id::uuid, @stage::lead_stage, 2147483647, null) last
 )
 insert into leads_pipeline (tenant_id, contact_id, stage, value, owner_user_id, notes, position)
 select @tenant_id::uuid, sqlc.narg(contact_id)::uuid, @stage::lead_stage, sqlc.narg(value)::numeric,
@@ -47,29 +47,17 @@ returning *;
 -- name: LeadMove :one
 -- Puts a lead at (stage, position), position counting the stage's other leads in board
 -- order (position, id) from 0 (past the end appends), and writes only that lead: its
--- new position is halfway between its neighbours'. No row when there is no room between
--- them, or no such lead: MoveLead then spreads the stage out (LeadStageRenumber) and
--- retries. Reading the neighbours walks the stage's index up to the spot, not the stage.
-with neighbours as (
-  select
-    case when sqlc.arg(position)::integer > 0 then coalesce(
-      (select l.position from leads_pipeline l
-        where l.tenant_id = @tenant_id::uuid and l.stage = @stage::lead_stage and l.id <> @id::uuid
-        order by l.position, l.id limit 1 offset sqlc.arg(position)::integer - 1),
-      (select max(l.position) from leads_pipeline l
-        where l.tenant_id = @tenant_id::uuid and l.stage = @stage::lead_stage and l.id <> @id::uuid))
-    end as before,
-    (select l.position from leads_pipeline l
-      where l.tenant_id = @tenant_id::uuid and l.stage = @stage::lead_stage and l.id <> @id::uuid
-      order by l.position, l.id limit 1 offset sqlc.arg(position)::integer) as after
-), target as (
+-- new position is halfway between its neighbours' (private.lead_positions_around). No
+-- row when there is no room between them, or no such lead: MoveLead then spreads the
+-- stage out (LeadStageRenumber) and retries.
+with target as (
   select case
-    when before is null and after is null then 0
-    when after is null then case when before <= 2147483647 - 1024 then before + 1024 end
-    when before is null then case when after >= -2147483648 + 1024 then after - 1024 end
-    when after::bigint - before > 1 then (before + (after::bigint - before) / 2)::integer
+    when n.before is null and n.after is null then 0
+    when n.after is null then case when n.before <= 2147483647 - 1024 then n.before + 1024 end
+    when n.before is null then case when n.after >= -2147483648 + 1024 then n.after - 1024 end
+    when n.after::bigint - n.before > 1 then (n.before + (n.after::bigint - n.before) / 2)::integer
   end as position
-  from neighbours
+  from private.lead_positions_around(@tenant_id::uuid, @stage::lead_stage, sqlc.arg(position)::integer, @id::uuid) n
 )
 update leads_pipeline l
 set stage = @stage::lead_stage, position = target.position, updated_at = now()
