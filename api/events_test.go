@@ -153,17 +153,21 @@ func TestEventStream(t *testing.T) {
 	webhookPost(t, a, tn.ID, "inbound", webhookSecret(t, a, tn.ID),
 		map[string]any{"channel": "whatsapp", "external_id": "wamid.live", "from": "+5521977776666", "name": "Nova", "content": "Olá, quero marcar"}).
 		expect(t, http.StatusOK).into(t, &receipt)
+	// The conversation is created with its first message counted.
 	created, _ := stream.until("conversation.created", "id", receipt.ConversationID, time.Second)
-	if created.Data["contact_name"] != "Nova" || created.Data["contact_phone"] != "+5521977776666" {
+	if created.Data["contact_name"] != "Nova" || created.Data["contact_phone"] != "+5521977776666" || created.Data["unread_count"] != float64(1) {
 		t.Errorf("conversation.created: %v", created.Data)
 	}
 	message, _ := stream.until("message.created", "id", receipt.MessageID, time.Second)
 	if message.Data["preview"] != "Olá, quero marcar" || message.Data["direction"] != "inbound" || message.Data["conversation_id"] != receipt.ConversationID || message.ID == "" {
 		t.Errorf("message.created: %v", message)
 	}
+	// A second message bumps it.
+	webhookPost(t, a, tn.ID, "inbound", webhookSecret(t, a, tn.ID),
+		map[string]any{"channel": "whatsapp", "external_id": "wamid.live2", "from": "+5521977776666", "content": "Alô?"}).expect(t, http.StatusOK)
 	updated, _ := stream.until("conversation.updated", "id", receipt.ConversationID, time.Second)
-	if updated.Data["unread_count"] != float64(1) {
-		t.Errorf("conversation.updated after the message: %v", updated.Data)
+	if updated.Data["unread_count"] != float64(2) {
+		t.Errorf("conversation.updated after the second message: %v", updated.Data)
 	}
 
 	// The agent replies through the API; the provider reports it read.

@@ -3,7 +3,9 @@
 -- one per step. The steps and their rules are those of the queries it replaces: the
 -- contact found by phone (WhatsApp) or by its address on the channel, created when new;
 -- its open conversation on the channel found or opened; the message stored once per
--- external_id; the conversation's last_message_at and unread_count bumped.
+-- external_id; the conversation's last_message_at and unread_count bumped. A row is
+-- written only when it changes: a known contact and its open conversation cost one
+-- update (the bump) and the message's insert.
 --
 -- Webhook secrets are cached by the API (it checks a delivery's signature before any
 -- database work): a secret's rotation is announced on atende_tenants like an address
@@ -23,6 +25,7 @@ as $$
 -- column; parameters are qualified where a column of the same name is in scope)
 declare
   new_contact uuid;
+  unnamed boolean;
 begin
   duplicate := false;
   suspended := not exists (select from public.tenants t where t.id = tenant and t.status = 'active');
@@ -39,33 +42,59 @@ begin
     return;
   end if;
 
+  -- The contact, written only when new or when it gets its first name: a known contact
+  -- keeps its name.
   if channel = 'whatsapp' then
-    -- A known contact keeps its name unless it had none.
-    insert into public.contacts as k (tenant_id, name, phone) values (tenant, sender_name, sender)
-    on conflict (tenant_id, phone) do update set name = coalesce(k.name, excluded.name)
-    returning k.id into contact;
+    select k.id, k.name is null into contact, unnamed from public.contacts k where k.tenant_id = tenant and k.phone = sender;
+    if not found then
+      insert into public.contacts as k (tenant_id, name, phone) values (tenant, sender_name, sender)
+      on conflict (tenant_id, phone) do nothing
+      returning k.id, false into contact, unnamed;
+      if contact is null then -- created by a concurrent delivery, committed since
+        select k.id, k.name is null into contact, unnamed from public.contacts k where k.tenant_id = tenant and k.phone = sender;
+      end if;
+    end if;
+    if unnamed and sender_name is not null then
+      update public.contacts k set name = sender_name where k.tenant_id = tenant and k.id = contact and k.name is null;
+    end if;
   else
     -- One contact per address and channel: a concurrent delivery from the same new address
     -- waits for this one and gets its contact. The address's key to the contact is
     -- deferred, so the contact is created after winning the address.
-    new_contact := private.uuid_v7();
-    insert into public.contact_addresses as a (tenant_id, channel, address, contact_id)
-    values (tenant, channel, sender, new_contact)
-    on conflict (tenant_id, channel, address) do update set address = excluded.address
-    returning a.contact_id into contact;
-    if contact = new_contact then
-      insert into public.contacts (tenant_id, id, name, email)
-      values (tenant, new_contact, sender_name, case when channel = 'email' then sender end);
+    select a.contact_id into contact from public.contact_addresses a
+    where a.tenant_id = tenant and a.channel = store_inbound.channel and a.address = sender;
+    if not found then
+      new_contact := private.uuid_v7();
+      insert into public.contact_addresses as a (tenant_id, channel, address, contact_id)
+      values (tenant, channel, sender, new_contact)
+      on conflict (tenant_id, channel, address) do update set address = excluded.address
+      returning a.contact_id into contact;
+      if contact = new_contact then
+        insert into public.contacts (tenant_id, id, name, email)
+        values (tenant, new_contact, sender_name, case when channel = 'email' then sender end);
+      end if;
     end if;
   end if;
 
-  -- The contact's conversation on the channel that is not closed, or a new one dated by
-  -- the message that opens it. The no-op update returns (and locks) an existing one, so
-  -- concurrent deliveries agree on it.
-  insert into public.conversations as c (tenant_id, contact_id, channel, last_message_at)
-  values (tenant, contact, channel, sent_at)
-  on conflict (tenant_id, contact_id, channel) where status <> 'closed' do update set status = c.status
-  returning c.id into conversation;
+  -- The contact's conversation on the channel that is not closed, bumped in the statement
+  -- that finds it (so that it cannot be closed in between), or a new one dated by the
+  -- message that opens it; a conversation opened concurrently is found on the second try.
+  for attempt in 1..2 loop
+    update public.conversations c
+    set last_message_at = greatest(c.last_message_at, sent_at), unread_count = c.unread_count + 1, updated_at = now()
+    where c.tenant_id = tenant and c.contact_id = contact and c.channel = store_inbound.channel and c.status <> 'closed'
+    returning c.id into conversation;
+    exit when found;
+    insert into public.conversations as c (tenant_id, contact_id, channel, last_message_at, unread_count)
+    values (tenant, contact, channel, sent_at, 1)
+    on conflict (tenant_id, contact_id, channel) where status <> 'closed' do nothing
+    returning c.id into conversation;
+    exit when conversation is not null;
+  end loop;
+  if conversation is null then -- opened and closed again meanwhile: the caller retries
+    raise exception 'the conversation of message % changed while it was stored', external_id
+      using errcode = 'serialization_failure';
+  end if;
 
   insert into public.messages as m (tenant_id, conversation_id, channel, direction, sender_type, content, media, status, external_id, created_at)
   values (tenant, conversation, channel, 'inbound', 'contact', content, media, 'delivered', external_id, sent_at)
@@ -77,10 +106,6 @@ begin
     raise exception 'message % on % was stored by a concurrent delivery', external_id, channel
       using errcode = 'serialization_failure';
   end if;
-
-  update public.conversations c
-  set last_message_at = greatest(c.last_message_at, sent_at), unread_count = c.unread_count + 1, updated_at = now()
-  where c.tenant_id = tenant and c.id = conversation;
 end
 $$;
 -- +goose StatementEnd
