@@ -242,16 +242,25 @@ func (s *Server) receiveInbound(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	var receipt inboundReceipt
-	err = s.db.AsService(ctx, func(q *db.Queries) (err error) {
-		receipt, err = storeInbound(ctx, q, tenantID, req)
-		return err
-	})
-	if err != nil && !errors.Is(err, errDuplicateDelivery) {
+	receipt, err := s.receiveMessage(c.Request().Context(), tenantID, req)
+	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, receipt)
+}
+
+// receiveMessage stores one message a provider delivered, in a transaction of its own:
+// the one way in of the generic and the WhatsApp webhooks.
+func (s *Server) receiveMessage(ctx context.Context, tenantID uuid.UUID, req inboundMessage) (inboundReceipt, error) {
+	var receipt inboundReceipt
+	err := s.db.AsService(ctx, func(q *db.Queries) (err error) {
+		receipt, err = storeInbound(ctx, q, tenantID, req)
+		return err
+	})
+	if errors.Is(err, errDuplicateDelivery) {
+		err = nil
+	}
+	return receipt, err
 }
 
 func storeInbound(ctx context.Context, q *db.Queries, tenantID uuid.UUID, req inboundMessage) (inboundReceipt, error) {
