@@ -207,7 +207,7 @@ func (q *Queries) CampaignGet(ctx context.Context, arg CampaignGetParams) (Campa
 const campaignLaunch = `-- name: CampaignLaunch :one
 with campaign as (
   update campaigns
-  set status = 'running', dispatched_at = null, updated_at = now()
+  set status = 'running', updated_at = now()
   where tenant_id = $1::uuid and id = $2::uuid and status in ('draft', 'scheduled', 'running')
   returning tenant_id, id, name, channel, status, message_template, audience_filter, scheduled_at, started_at, completed_at, created_at, updated_at, dispatched_at
 ), queued as (
@@ -251,8 +251,7 @@ type CampaignLaunchRow struct {
 // Starts a draft, scheduled or running campaign and queues one event per contact in its
 // audience, in one INSERT ... SELECT: a repeated launch queues only contacts added since.
 // The audience is every contact reachable on the channel, narrowed by
-// audience_filter.tags (any of) when present. No row: not found or not launchable. A
-// launch clears dispatched_at: its new recipients are still to get their message.
+// audience_filter.tags (any of) when present. No row: not found or not launchable.
 func (q *Queries) CampaignLaunch(ctx context.Context, arg CampaignLaunchParams) (CampaignLaunchRow, error) {
 	row := q.db.QueryRow(ctx, campaignLaunch, arg.TenantID, arg.ID)
 	var i CampaignLaunchRow
@@ -347,6 +346,22 @@ func (q *Queries) CampaignMarkDispatched(ctx context.Context, arg CampaignMarkDi
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const campaignRedispatch = `-- name: CampaignRedispatch :exec
+update campaigns set dispatched_at = null where tenant_id = $1::uuid and id = $2::uuid
+`
+
+type CampaignRedispatchParams struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	ID       uuid.UUID `json:"id"`
+}
+
+// A launch's new recipients are still to get their message: the campaign is not done
+// before they do. Runs as service_role (members may not write dispatched_at).
+func (q *Queries) CampaignRedispatch(ctx context.Context, arg CampaignRedispatchParams) error {
+	_, err := q.db.Exec(ctx, campaignRedispatch, arg.TenantID, arg.ID)
+	return err
 }
 
 const campaignStats = `-- name: CampaignStats :one

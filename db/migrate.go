@@ -69,8 +69,9 @@ func MigrateUp(ctx context.Context, sqlDB *sql.DB) error {
 const JobSchema = "river"
 
 // MigrateJobQueue applies River's pending migrations in JobSchema, after ours (00030
-// makes the schema), in one transaction under an advisory lock so that concurrent
-// deploys take turns. It returns the versions it applied.
+// makes the schema): each in a transaction of its own (one adds an enum value that the
+// next uses), under an advisory lock so that concurrent deploys take turns. It returns
+// the versions it applied.
 func MigrateJobQueue(ctx context.Context, sqlDB *sql.DB) ([]int, error) {
 	migrator, err := rivermigrate.New(riverpgxv5.New(nil), &rivermigrate.Config{Schema: JobSchema})
 	if err != nil {
@@ -83,25 +84,31 @@ func MigrateJobQueue(ctx context.Context, sqlDB *sql.DB) ([]int, error) {
 	defer conn.Close()
 	var applied []int
 	err = conn.Raw(func(driverConn any) error {
-		tx, err := driverConn.(*stdlib.Conn).Conn().Begin(ctx)
-		if err != nil {
-			return err
+		pgxConn := driverConn.(*stdlib.Conn).Conn()
+		for _, version := range migrator.AllVersions() {
+			tx, err := pgxConn.Begin(ctx)
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback(ctx)
+			if _, err := tx.Exec(ctx, "select pg_advisory_xact_lock(hashtext('atende job queue migrations'))"); err != nil {
+				return err
+			}
+			result, err := migrator.MigrateTx(ctx, tx, rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{TargetVersion: version.Version})
+			if err != nil {
+				return fmt.Errorf("version %d: %w", version.Version, err)
+			}
+			if err := tx.Commit(ctx); err != nil {
+				return err
+			}
+			for _, v := range result.Versions {
+				applied = append(applied, v.Version)
+			}
 		}
-		defer tx.Rollback(ctx)
-		if _, err := tx.Exec(ctx, "select pg_advisory_xact_lock(hashtext('atende job queue migrations'))"); err != nil {
-			return err
-		}
-		result, err := migrator.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil)
-		if err != nil {
-			return err
-		}
-		for _, v := range result.Versions {
-			applied = append(applied, v.Version)
-		}
-		return tx.Commit(ctx)
+		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("job queue migrations: %w", err)
+		return applied, fmt.Errorf("job queue migrations: %w", err)
 	}
 	return applied, nil
 }

@@ -19,11 +19,13 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// runServe serves the HTTP API until ctx ends (SIGINT, SIGTERM), then lets in-flight
-// requests finish and closes the pool.
+// runServe serves the HTTP API, and runs the delivery workers unless --workers=false,
+// until ctx ends (SIGINT, SIGTERM); then it lets in-flight requests and running jobs
+// finish and closes the pool.
 func runServe(ctx context.Context, args []string) error {
-	if len(args) != 0 {
-		return errUsage
+	workers, err := serveFlags(args)
+	if err != nil {
+		return err
 	}
 	tokens, err := newVerifier()
 	if err != nil {
@@ -57,12 +59,33 @@ func runServe(ctx context.Context, args []string) error {
 	})
 	go events.Run(ctx)
 
+	outbox, err := newDelivery(db.DB{Pool: pool}, workers)
+	if err != nil {
+		return err
+	}
+	if workers {
+		if err := outbox.Start(ctx); err != nil {
+			return err
+		}
+		defer func() {
+			if err := stopDelivery(outbox); err != nil {
+				slog.Error("stopping the delivery workers", "error", err)
+			}
+		}()
+	}
+
 	handler := api.New(api.Config{
 		BaseDomain:         env("APP_BASE_DOMAIN", ""),
 		CursorKey:          cursors,
 		CORSAllowedOrigins: commaList(env("CORS_ALLOWED_ORIGINS", "")),
 		Events:             events,
 		Invites:            supabaseAdmin(),
+		Delivery:           outbox,
+		WhatsApp: api.WhatsAppConfig{
+			Graph:       graphClient(),
+			AppSecret:   env("WHATSAPP_APP_SECRET", ""),
+			VerifyToken: env("WHATSAPP_VERIFY_TOKEN", ""),
+		},
 	}, db.DB{Pool: pool}, tokens)
 	server := &http.Server{
 		Addr:              env("HTTP_ADDR", ":8080"),

@@ -35,11 +35,10 @@ delete from campaigns where tenant_id = @tenant_id::uuid and id = @id::uuid;
 -- Starts a draft, scheduled or running campaign and queues one event per contact in its
 -- audience, in one INSERT ... SELECT: a repeated launch queues only contacts added since.
 -- The audience is every contact reachable on the channel, narrowed by
--- audience_filter.tags (any of) when present. No row: not found or not launchable. A
--- launch clears dispatched_at: its new recipients are still to get their message.
+-- audience_filter.tags (any of) when present. No row: not found or not launchable.
 with campaign as (
   update campaigns
-  set status = 'running', dispatched_at = null, updated_at = now()
+  set status = 'running', updated_at = now()
   where tenant_id = @tenant_id::uuid and id = @id::uuid and status in ('draft', 'scheduled', 'running')
   returning *
 ), queued as (
@@ -106,6 +105,11 @@ from recipient
 join conversation on conversation.contact_id = recipient.contact_id
 left join message on message.conversation_id = conversation.id
 order by recipient.contact_id;
+
+-- name: CampaignRedispatch :exec
+-- A launch's new recipients are still to get their message: the campaign is not done
+-- before they do. Runs as service_role (members may not write dispatched_at).
+update campaigns set dispatched_at = null where tenant_id = @tenant_id::uuid and id = @id::uuid;
 
 -- name: CampaignMarkDispatched :execrows
 -- Every recipient of the running campaign has its message.
