@@ -678,7 +678,7 @@ type Campaign struct {
 	CompletedAt     *time.Time      `json:"completed_at"`
 	CreatedAt       time.Time       `json:"created_at"`
 	UpdatedAt       time.Time       `json:"updated_at"`
-	DispatchedAt    *time.Time      `json:"dispatched_at"`
+	DispatchedAt    *time.Time      `json:"-"`
 }
 
 type CampaignEvent struct {

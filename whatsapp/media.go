@@ -18,11 +18,18 @@ type Media struct {
 	Filename string `json:"filename,omitempty"`
 }
 
-// ParseMedia reads a message's media for sending: nil for none; an error, worded for the
-// author, when WhatsApp cannot send it.
+// ParseMedia reads a message's media for sending, an object or an array of one: nil for
+// none; an error, worded for the author, when WhatsApp cannot send it.
 func ParseMedia(raw json.RawMessage) (*Media, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
+	}
+	var one []json.RawMessage
+	if json.Unmarshal(raw, &one) == nil {
+		if len(one) != 1 {
+			return nil, fmt.Errorf("WhatsApp sends one attachment per message, not %d", len(one))
+		}
+		raw = one[0]
 	}
 	var m Media
 	dec := json.NewDecoder(bytes.NewReader(raw))
