@@ -53,19 +53,27 @@ func (q *Queries) ChannelAccountGet(ctx context.Context, tenantID uuid.UUID) (Ch
 }
 
 const channelAccountPut = `-- name: ChannelAccountPut :one
-insert into channel_accounts (tenant_id, channel, phone_number_id, display_phone_number, access_token)
-values ($1::uuid, 'whatsapp', $2::text, $3::text, $4::text)
-on conflict (tenant_id, channel) do update set
-  phone_number_id = excluded.phone_number_id, display_phone_number = excluded.display_phone_number,
-  access_token = excluded.access_token, updated_at = now()
-returning tenant_id, channel, phone_number_id, display_phone_number, created_at, updated_at
+with updated as (
+  update channel_accounts set phone_number_id = $1::text, display_phone_number = $2::text,
+    access_token = $3::text, updated_at = now()
+  where tenant_id = $4::uuid and channel = 'whatsapp'
+  returning tenant_id, channel, phone_number_id, display_phone_number, created_at, updated_at
+), inserted as (
+  insert into channel_accounts (tenant_id, channel, phone_number_id, display_phone_number, access_token)
+  select $4::uuid, 'whatsapp', $1::text, $2::text, $3::text
+  where not exists (select from updated)
+  returning tenant_id, channel, phone_number_id, display_phone_number, created_at, updated_at
+)
+select tenant_id, channel, phone_number_id, display_phone_number, created_at, updated_at from updated
+union all
+select tenant_id, channel, phone_number_id, display_phone_number, created_at, updated_at from inserted
 `
 
 type ChannelAccountPutParams struct {
-	TenantID           uuid.UUID `json:"tenant_id"`
 	PhoneNumberID      string    `json:"phone_number_id"`
 	DisplayPhoneNumber *string   `json:"display_phone_number"`
 	AccessToken        string    `json:"access_token"`
+	TenantID           uuid.UUID `json:"tenant_id"`
 }
 
 type ChannelAccountPutRow struct {
@@ -78,13 +86,14 @@ type ChannelAccountPutRow struct {
 }
 
 // Connects the tenant's WhatsApp number, or replaces its number or token. The token is
-// written, never returned: members have no select grant on it.
+// written, never returned: members have no select grant on it, which is also why this is
+// an update, else an insert, rather than an ON CONFLICT that would read excluded's token.
 func (q *Queries) ChannelAccountPut(ctx context.Context, arg ChannelAccountPutParams) (ChannelAccountPutRow, error) {
 	row := q.db.QueryRow(ctx, channelAccountPut,
-		arg.TenantID,
 		arg.PhoneNumberID,
 		arg.DisplayPhoneNumber,
 		arg.AccessToken,
+		arg.TenantID,
 	)
 	var i ChannelAccountPutRow
 	err := row.Scan(

@@ -60,6 +60,9 @@ type Config struct {
 	RetryBase, RetryMax time.Duration
 	// FinishPoll is how often a dispatched campaign checks whether its sends have ended (1 s).
 	FinishPoll time.Duration
+	// FetchPollInterval is how often the workers look for jobs that no notification
+	// announced: retries and scheduled batches come due (River's default, 1 s).
+	FetchPollInterval time.Duration
 	// Logger receives River's logs (slog's default when nil).
 	Logger *slog.Logger
 	// TestOnly starts River without its production jitter, for tests.
@@ -116,6 +119,7 @@ func New(database db.DB, cfg Config) (*Delivery, error) {
 		JobTimeout:           2 * time.Minute,
 		RescueStuckJobsAfter: 5 * time.Minute,
 		RetryPolicy:          &backoff{base: cfg.RetryBase, max: cfg.RetryMax},
+		FetchPollInterval:    cfg.FetchPollInterval,
 	}
 	if cfg.Work {
 		workers := river.NewWorkers()

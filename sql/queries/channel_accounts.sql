@@ -1,12 +1,21 @@
 -- name: ChannelAccountPut :one
 -- Connects the tenant's WhatsApp number, or replaces its number or token. The token is
--- written, never returned: members have no select grant on it.
-insert into channel_accounts (tenant_id, channel, phone_number_id, display_phone_number, access_token)
-values (@tenant_id::uuid, 'whatsapp', @phone_number_id::text, sqlc.narg(display_phone_number)::text, @access_token::text)
-on conflict (tenant_id, channel) do update set
-  phone_number_id = excluded.phone_number_id, display_phone_number = excluded.display_phone_number,
-  access_token = excluded.access_token, updated_at = now()
-returning tenant_id, channel, phone_number_id, display_phone_number, created_at, updated_at;
+-- written, never returned: members have no select grant on it, which is also why this is
+-- an update, else an insert, rather than an ON CONFLICT that would read excluded's token.
+with updated as (
+  update channel_accounts set phone_number_id = @phone_number_id::text, display_phone_number = sqlc.narg(display_phone_number)::text,
+    access_token = @access_token::text, updated_at = now()
+  where tenant_id = @tenant_id::uuid and channel = 'whatsapp'
+  returning tenant_id, channel, phone_number_id, display_phone_number, created_at, updated_at
+), inserted as (
+  insert into channel_accounts (tenant_id, channel, phone_number_id, display_phone_number, access_token)
+  select @tenant_id::uuid, 'whatsapp', @phone_number_id::text, sqlc.narg(display_phone_number)::text, @access_token::text
+  where not exists (select from updated)
+  returning tenant_id, channel, phone_number_id, display_phone_number, created_at, updated_at
+)
+select * from updated
+union all
+select * from inserted;
 
 -- name: ChannelAccountGet :one
 select tenant_id, channel, phone_number_id, display_phone_number, created_at, updated_at

@@ -61,7 +61,9 @@ func New(t testing.TB) *Graph {
 }
 
 // Client is a Graph API client of the fake.
-func (g *Graph) Client() *whatsapp.Client { return whatsapp.NewClient(g.Server.URL+"/v21.0", 10*time.Second) }
+func (g *Graph) Client() *whatsapp.Client {
+	return whatsapp.NewClient(g.Server.URL+"/v21.0", 10*time.Second)
+}
 
 // FailNext makes the next sends fail, one per failure given, in order.
 func (g *Graph) FailNext(failures ...Failure) {
