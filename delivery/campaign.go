@@ -14,8 +14,8 @@ import (
 // dispatchWorker gives a campaign's recipients their messages, one batch per job: the
 // messages, their send jobs, the next batch's job and this job's completion commit
 // together, so a batch is dispatched once. A batch is a second of the phone number's
-// rate, and the next one is scheduled a second later: a campaign never floods its queue,
-// so another tenant's campaign launched meanwhile starts within about a second.
+// rate, and the next one waits a second: a campaign never floods its queue, so another
+// tenant's campaign launched meanwhile starts within about a second.
 type dispatchWorker struct {
 	river.WorkerDefaults[DispatchArgs]
 	d *Delivery
@@ -23,6 +23,11 @@ type dispatchWorker struct {
 
 func (w *dispatchWorker) Work(ctx context.Context, job *river.Job[DispatchArgs]) error {
 	args := job.Args
+	// Paced by snoozing rather than by a scheduled job: River promotes scheduled jobs only
+	// every few seconds, a short snooze comes due at its time.
+	if wait := time.Until(args.NotBefore); wait > 0 {
+		return river.JobSnooze(wait)
+	}
 	batch := int32(min(1000, max(1, w.d.cfg.Rate)))
 	return w.d.db.AsService(ctx, func(q *db.Queries) error {
 		recipients, err := q.CampaignDispatchBatch(ctx, db.CampaignDispatchBatchParams{
@@ -47,8 +52,8 @@ func (w *dispatchWorker) Work(ctx context.Context, job *river.Job[DispatchArgs])
 		if int32(len(recipients)) == batch {
 			next := args
 			next.After = recipients[len(recipients)-1].ContactID
-			pace := time.Duration(float64(batch) / w.d.cfg.Rate * float64(time.Second))
-			jobs = append(jobs, river.InsertManyParams{Args: next, InsertOpts: &river.InsertOpts{ScheduledAt: time.Now().Add(pace)}})
+			next.NotBefore = time.Now().Add(time.Duration(float64(batch) / w.d.cfg.Rate * float64(time.Second)))
+			jobs = append(jobs, river.InsertManyParams{Args: next})
 		} else if err := w.d.dispatched(ctx, q, tx, args); err != nil {
 			return err
 		}

@@ -61,7 +61,8 @@ type Config struct {
 	// FinishPoll is how often a dispatched campaign checks whether its sends have ended (1 s).
 	FinishPoll time.Duration
 	// FetchPollInterval is how often the workers look for jobs that no notification
-	// announced: retries and scheduled batches come due (River's default, 1 s).
+	// announced: retries and scheduled batches come due (River's default, 1 s). The
+	// pause between fetches is at most as long.
 	FetchPollInterval time.Duration
 	// Logger receives River's logs (slog's default when nil).
 	Logger *slog.Logger
@@ -120,6 +121,10 @@ func New(database db.DB, cfg Config) (*Delivery, error) {
 		RescueStuckJobsAfter: 5 * time.Minute,
 		RetryPolicy:          &backoff{base: cfg.RetryBase, max: cfg.RetryMax},
 		FetchPollInterval:    cfg.FetchPollInterval,
+	}
+	if cfg.FetchPollInterval > 0 {
+		// River refuses a poll shorter than the pause between fetches.
+		config.FetchCooldown = min(river.FetchCooldownDefault, cfg.FetchPollInterval)
 	}
 	if cfg.Work {
 		workers := river.NewWorkers()

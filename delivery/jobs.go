@@ -1,6 +1,8 @@
 package delivery
 
 import (
+	"time"
+
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 )
@@ -19,11 +21,12 @@ func (SendArgs) Kind() string { return "message_send" }
 func (SendArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueReplies} }
 
 // DispatchArgs gives the next recipients of a campaign, after contact After, their
-// messages.
+// messages, not before NotBefore.
 type DispatchArgs struct {
 	TenantID   uuid.UUID `json:"tenant_id"`
 	CampaignID uuid.UUID `json:"campaign_id"`
 	After      uuid.UUID `json:"after_contact_id"`
+	NotBefore  time.Time `json:"not_before,omitzero"`
 }
 
 func (DispatchArgs) Kind() string { return "campaign_dispatch" }
