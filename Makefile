@@ -17,7 +17,7 @@ export DATABASE_ADMIN_URL DATABASE_URL SUPABASE_JWT_SECRET
 APP_BASE_DOMAIN ?= localhost
 CORS_ALLOWED_ORIGINS ?= http://localhost:3000,http://*.localhost:3000
 
-.PHONY: generate test check vet-sql web-check web-build web run migrate db seed dev-token bench-import bench-events
+.PHONY: generate test check vet-sql web-check web-build web run migrate db seed dev-token bench-import bench-events bench-campaign
 
 ## generate: regenerate the data layer (db/*.gen.go) from sql/schema and sql/queries
 generate:
@@ -103,3 +103,8 @@ bench-import:
 ## bench-events: 1,000 event streams on one server process, messages at 20/s for 10 s: delivery p50/p99 and the process's memory
 bench-events:
 	go test -run '^$$' -bench EventFanOut -benchtime 1x -timeout 10m ./api/
+
+## bench-campaign: a campaign to 2,000 contacts at 200 sends/s through `server serve` against a fake Graph API, with replies
+## every 200 ms: sends/s and reply latency p50/p95 (BENCH_RECIPIENTS, BENCH_SEND_RATE)
+bench-campaign:
+	go test -run '^$$' -bench CampaignDelivery -benchtime 1x -timeout 10m ./api/
