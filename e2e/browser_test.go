@@ -26,9 +26,9 @@ import (
 	"time"
 
 	"github.com/atende/atende/api"
-	"github.com/atende/atende/delivery"
 	"github.com/atende/atende/auth"
 	"github.com/atende/atende/db/dbtest"
+	"github.com/atende/atende/delivery"
 	"github.com/atende/atende/legacy"
 	"github.com/atende/atende/live"
 	"github.com/jackc/pgx/v5"
