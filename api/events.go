@@ -108,11 +108,11 @@ func (s *Server) streamEvents(c echo.Context) error {
 	ctx := c.Request().Context()
 	setup, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
 	defer cancel()
-	host, err := s.hosts.resolve(setup, siteHost(c))
+	id, err := s.streamCaller(setup, c)
 	if err != nil {
 		return err
 	}
-	id, err := s.streamCaller(setup, c)
+	host, err := s.hosts.resolve(setup, siteHost(c))
 	if err != nil {
 		return err
 	}
@@ -128,8 +128,7 @@ func (s *Server) streamEvents(c echo.Context) error {
 	}
 	sub, replay, resumed, err := s.cfg.Events.Subscribe(m.TenantID, m.UserID, lastEventID)
 	if errors.Is(err, live.ErrTooManyStreams) {
-		c.Response().Header().Set("Retry-After", "30")
-		return problem(http.StatusTooManyRequests, "too many event streams are open for you or your tenant: close one")
+		return retryLater(http.StatusTooManyRequests, 30*time.Second, "too many event streams are open for you or your tenant: close one")
 	}
 	if err != nil {
 		return err

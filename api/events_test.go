@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/atende/atende/api"
-	"github.com/atende/atende/auth"
 	"github.com/atende/atende/db/dbtest"
 	"github.com/atende/atende/live"
 	"github.com/jackc/pgx/v5"
@@ -36,11 +35,7 @@ func serveWithEvents(t *testing.T, d *dbtest.Database, cfg live.Config) *testAPI
 	done := make(chan struct{})
 	go func() { hub.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	tokens, err := auth.New(auth.Config{JWTSecret: testSecret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := serveTestAPI(t, d, api.Config{Events: hub, CursorKey: []byte("the same cursor key on every replica")}, tokens)
+	a := serveTestAPI(t, d, api.Config{Events: hub, CursorKey: []byte("the same cursor key on every replica")}, testVerifier(t))
 	select {
 	case <-hub.Ready():
 	case <-time.After(10 * time.Second):

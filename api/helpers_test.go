@@ -97,11 +97,17 @@ func (a *testAPI) verifyCustomDomain(t *testing.T, token string) {
 
 func newTestAPI(t *testing.T) *testAPI {
 	t.Helper()
+	return newTestAPIWith(t, testVerifier(t))
+}
+
+// testVerifier trusts tokens signed with testSecret.
+func testVerifier(t *testing.T) *auth.Verifier {
+	t.Helper()
 	tokens, err := auth.New(auth.Config{JWTSecret: testSecret})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newTestAPIWith(t, tokens)
+	return tokens
 }
 
 // newTestAPIWith serves the API with the given token verifier.
@@ -125,6 +131,10 @@ func serveTestAPI(t *testing.T, d *dbtest.Database, cfg api.Config, tokens *auth
 			t.Fatal(err)
 		}
 		cfg.Delivery = outbox
+	}
+	if cfg.Fairness == (api.Fairness{}) {
+		// Tests make requests far faster than people do; TestFairness tests the limits.
+		cfg.Fairness = api.Fairness{UserRate: 1e6, UserBurst: 1e6, TenantInFlight: 4, TenantQueue: 1000}
 	}
 	e := api.New(cfg, d.App, tokens)
 	server := httptest.NewServer(newResponseValidator(t, e))

@@ -170,11 +170,7 @@ func (s *Server) createLead(c echo.Context) error {
 		return err
 	}
 	return answer(c, http.StatusCreated, s.asMember, func(ctx context.Context, q *db.Queries, m member) (db.LeadsPipeline, error) {
-		// The lead takes the stage's next position: concurrent creates must not share it.
-		if err := q.LeadPipelineLock(ctx, m.TenantID); err != nil {
-			return db.LeadsPipeline{}, err
-		}
-		return q.LeadCreate(ctx, db.LeadCreateParams{
+		return db.CreateLead(ctx, q, db.LeadCreateParams{
 			TenantID: m.TenantID, ContactID: req.contactID, Stage: *req.Stage, Value: req.Value.Numeric,
 			OwnerUserID: req.ownerUserID, Notes: req.Notes,
 		})
@@ -231,11 +227,7 @@ func (s *Server) moveLead(c echo.Context) error {
 		return err
 	}
 	return answer(c, http.StatusOK, s.asMember, func(ctx context.Context, q *db.Queries, m member) (db.LeadsPipeline, error) {
-		// Concurrent moves renumbering the same stages would otherwise interleave.
-		if err := q.LeadPipelineLock(ctx, m.TenantID); err != nil {
-			return db.LeadsPipeline{}, err
-		}
-		return q.LeadMove(ctx, db.LeadMoveParams{TenantID: m.TenantID, ID: id, Stage: *req.Stage, Position: *req.Position})
+		return db.MoveLead(ctx, q, db.LeadMoveParams{TenantID: m.TenantID, ID: id, Stage: *req.Stage, Position: *req.Position})
 	})
 }
 

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/atende/atende/auth"
 	"github.com/atende/atende/db"
@@ -23,6 +26,8 @@ type Problem struct {
 	// Field names the request field at fault, when there is one.
 	Field     string `json:"field,omitempty"`
 	RequestID string `json:"request_id,omitempty"`
+	// RetryAfter, in seconds, is sent as the Retry-After header of a 429 or 503.
+	RetryAfter int `json:"-"`
 }
 
 func (p *Problem) Error() string { return fmt.Sprintf("%d %s: %s", p.Status, p.Title, p.Detail) }
@@ -30,6 +35,13 @@ func (p *Problem) Error() string { return fmt.Sprintf("%d %s: %s", p.Status, p.T
 // problem builds a Problem for status with a detail message.
 func problem(status int, format string, args ...any) *Problem {
 	return &Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: fmt.Sprintf(format, args...)}
+}
+
+// retryLater is a problem (429 or 503) that tells the client when to try again.
+func retryLater(status int, after time.Duration, format string, args ...any) *Problem {
+	p := problem(status, format, args...)
+	p.RetryAfter = max(1, int(math.Ceil(after.Seconds())))
+	return p
 }
 
 // fieldProblem is a 400 naming the request field at fault.
@@ -51,6 +63,9 @@ func handleError(err error, c echo.Context) {
 	if p.Status >= 500 {
 		slog.ErrorContext(c.Request().Context(), "request failed", "error", err, "request_id", p.RequestID,
 			"method", c.Request().Method, "path", c.Path())
+	}
+	if p.RetryAfter > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(p.RetryAfter))
 	}
 	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
 	c.Response().WriteHeader(p.Status)
@@ -77,6 +92,8 @@ func toProblem(err error) *Problem {
 		return problem(http.StatusNotFound, "no such resource")
 	case errors.Is(err, context.DeadlineExceeded):
 		return problem(http.StatusServiceUnavailable, "the database did not answer in time")
+	case errors.Is(err, db.ErrBusy):
+		return retryLater(http.StatusServiceUnavailable, time.Second, "the database is busy: try again shortly")
 	case errors.As(err, &inputErr):
 		return fieldProblem(inputErr.Field, "%s", inputErr.Reason)
 	case errors.As(err, &dbErr):

@@ -16,8 +16,10 @@ import (
 	"github.com/atende/atende/delivery"
 	"github.com/atende/atende/live"
 	"github.com/atende/atende/whatsapp"
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/time/rate"
 )
 
 // Config is the API's configuration.
@@ -48,6 +50,8 @@ type Config struct {
 	// (SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY), and then the invitation is only
 	// stored.
 	Invites *auth.Admin
+	// Fairness limits users and tenants; DefaultFairness for the pool's size when zero.
+	Fairness Fairness
 }
 
 // TXTResolver looks up DNS TXT records, as *net.Resolver does.
@@ -62,6 +66,12 @@ type Server struct {
 	tokens  *auth.Verifier
 	hosts   *hostResolver
 	cursors cursorCodec
+	// webhookKeys caches the tenants' webhook secrets.
+	webhookKeys *webhookKeys
+	// users, tenants and userTenants enforce cfg.Fairness.
+	users       *userLimits
+	tenants     *tenantGate
+	userTenants *userTenants
 }
 
 // New builds the Echo application: middleware, then every route.
@@ -78,20 +88,28 @@ func New(cfg Config, database db.DB, tokens *auth.Verifier) *echo.Echo {
 	if cfg.WhatsApp.Graph == nil {
 		cfg.WhatsApp.Graph = whatsapp.NewClient("", 30*time.Second)
 	}
+	if cfg.Fairness == (Fairness{}) && database.Pool != nil {
+		cfg.Fairness = DefaultFairness(int(database.Pool.Config().MaxConns))
+	}
 	if len(cfg.CursorKey) == 0 {
 		cfg.CursorKey = make([]byte, 32)
 		rand.Read(cfg.CursorKey)
 	}
 	s := &Server{
-		cfg:     cfg,
-		db:      database,
-		tokens:  tokens,
-		hosts:   newHostResolver(cfg.BaseDomain, database, time.Minute),
-		cursors: cursorCodec{key: cfg.CursorKey},
+		cfg:         cfg,
+		db:          database,
+		tokens:      tokens,
+		hosts:       newHostResolver(cfg.BaseDomain, database, time.Minute),
+		cursors:     cursorCodec{key: cfg.CursorKey},
+		webhookKeys: newWebhookKeys(database),
+		users:       &userLimits{rate: rate.Limit(cfg.Fairness.UserRate), burst: cfg.Fairness.UserBurst, users: map[uuid.UUID]*rate.Limiter{}},
+		tenants:     &tenantGate{limit: cfg.Fairness.TenantInFlight, queue: cfg.Fairness.TenantQueue, tenants: map[uuid.UUID]*tenantSlots{}},
+		userTenants: &userTenants{tenants: map[uuid.UUID]uuid.UUID{}},
 	}
 
 	if cfg.Events != nil {
 		cfg.Events.OnTenantChange(s.hosts.forget)
+		cfg.Events.OnTenantChange(s.webhookKeys.forget)
 	}
 
 	e := echo.New()

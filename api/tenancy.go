@@ -121,12 +121,12 @@ func (r *hostResolver) evict(now time.Time) {
 }
 
 // forget drops every cached answer naming the tenant, and every cached miss (the tenant
-// may have taken one of those hosts).
+// may have taken one of those hosts); uuid.Nil drops every answer.
 func (r *hostResolver) forget(tenantID uuid.UUID) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for host, e := range r.entries {
-		if e.tenant == nil || e.tenant.ID == tenantID {
+		if e.tenant == nil || e.tenant.ID == tenantID || tenantID == uuid.Nil {
 			delete(r.entries, host)
 		}
 	}
@@ -172,17 +172,29 @@ func (s *Server) authenticate(c echo.Context) (auth.Identity, error) {
 // asCaller authenticates the request and runs fn in one transaction as the caller, with
 // the caller's profile. A host naming another tenant than the caller's is a 403, and so
 // is a banned account or a suspended tenant; a deleted account is a 401. The token is
-// checked before anything touches the database.
+// checked, and the caller's share (Fairness) taken, before anything touches the
+// database.
 func (s *Server) asCaller(c echo.Context, fn func(ctx context.Context, q *db.Queries, profile db.User) error) error {
 	id, err := s.authenticate(c)
 	if err != nil {
 		return err
 	}
-	host, err := s.hosts.resolve(c.Request().Context(), siteHost(c))
+	if ok, retryAfter := s.users.allow(id.UserID); !ok {
+		return retryLater(http.StatusTooManyRequests, retryAfter, "too many requests: at most %g per second on average", s.cfg.Fairness.UserRate)
+	}
+	ctx := c.Request().Context()
+	if tenant, known := s.userTenants.get(id.UserID); known {
+		leave, err := s.tenants.enter(ctx, tenant)
+		if err != nil {
+			return err
+		}
+		defer leave()
+	}
+	host, err := s.hosts.resolve(ctx, siteHost(c))
 	if err != nil {
 		return err
 	}
-	return s.asIdentity(c.Request().Context(), host, id, fn)
+	return s.asIdentity(ctx, host, id, fn)
 }
 
 // asIdentity is asCaller for a caller already authenticated, on the tenant the host
@@ -193,6 +205,9 @@ func (s *Server) asIdentity(ctx context.Context, host *db.Tenant, id auth.Identi
 			return err
 		}
 		profile := caller.User
+		if profile.TenantID != nil {
+			s.userTenants.set(profile.ID, *profile.TenantID)
+		}
 		if host != nil && profile.TenantID != nil && *profile.TenantID != host.ID {
 			return problem(http.StatusForbidden, "you are not a member of the tenant at this address")
 		}

@@ -64,6 +64,7 @@ func (s *Server) rotateWebhookSecret(c echo.Context) error {
 		if err := q.TenantSecretRotate(ctx, m.TenantID); err != nil {
 			return webhookSecretView{}, err
 		}
+		s.webhookKeys.forget(m.TenantID) // other processes hear of it through the live hub
 		secret, err := q.TenantSecretShow(ctx, m.TenantID)
 		return webhookSecretViewOf(c, m.TenantID, secret), err
 	})
@@ -100,6 +101,12 @@ func (s *Server) webhookBody(c echo.Context, dst any) (uuid.UUID, error) {
 	if err != nil {
 		return uuid.Nil, err
 	}
+	leave, err := s.tenants.enter(c.Request().Context(), tenantID)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	// Held until the response is written: the handler's database work follows.
+	c.Response().After(leave)
 	c.Request().Body = io.NopCloser(bytes.NewReader(body))
 	return tenantID, decodeJSON(c, dst)
 }
@@ -123,24 +130,13 @@ func (s *Server) verifySignature(c echo.Context, body []byte) (uuid.UUID, error)
 	if skew := time.Since(time.Unix(signedAt, 0)); skew > webhookTolerance || skew < -webhookTolerance {
 		return uuid.Nil, unauthorized
 	}
-	ctx := c.Request().Context()
-	var secret db.TenantSecretGetRow
-	err = s.db.AsService(ctx, func(q *db.Queries) (err error) {
-		secret, err = q.TenantSecretGet(ctx, tenantID)
-		return err
+	err = s.webhookKeys.verify(c.Request().Context(), tenantID, mac, func(secret string) []byte {
+		return webhookMAC(secret, timestamp, body)
 	})
-	switch {
-	case errors.Is(err, db.ErrNotFound):
+	if errors.Is(err, errBadSignature) {
 		return uuid.Nil, unauthorized
-	case err != nil:
-		return uuid.Nil, err
-	case !hmac.Equal(mac, webhookMAC(secret.WebhookSecret, timestamp, body)) &&
-		!(secret.PreviousValid && secret.PreviousWebhookSecret != nil && hmac.Equal(mac, webhookMAC(*secret.PreviousWebhookSecret, timestamp, body))):
-		return uuid.Nil, unauthorized
-	case secret.TenantStatus != db.TenantStatusActive:
-		return uuid.Nil, problem(http.StatusLocked, "the tenant is suspended: it takes no deliveries until it is reactivated")
 	}
-	return tenantID, nil
+	return tenantID, err
 }
 
 // providerMessage names a message as its provider does: the channel and the provider's
@@ -229,13 +225,9 @@ type inboundReceipt struct {
 	Duplicate      bool       `json:"duplicate"`
 }
 
-// errDuplicateDelivery ends the transaction of a repeated delivery, so that its rollback
-// undoes what the delivery did before finding the message stored (such as opening a
-// conversation).
-var errDuplicateDelivery = errors.New("duplicate delivery")
-
-// receiveInbound stores a message from a contact: contact upserted by phone, its open
-// conversation on the channel found or opened, the message stored once per external_id.
+// receiveInbound stores a message from a contact (db.StoreInbound): the contact found or
+// created by its address, its open conversation found or opened, the message stored once
+// per external_id.
 func (s *Server) receiveInbound(c echo.Context) error {
 	var req inboundMessage
 	tenantID, err := s.webhookBody(c, &req)
@@ -249,82 +241,24 @@ func (s *Server) receiveInbound(c echo.Context) error {
 	return c.JSON(http.StatusOK, receipt)
 }
 
-// receiveMessage stores one message a provider delivered, in a transaction of its own:
-// the one way in of the generic and the WhatsApp webhooks.
+// receiveMessage stores one message a provider delivered (db.StoreInbound): the one way
+// in of the generic and the WhatsApp webhooks.
 func (s *Server) receiveMessage(ctx context.Context, tenantID uuid.UUID, req inboundMessage) (inboundReceipt, error) {
-	var receipt inboundReceipt
-	err := s.db.AsService(ctx, func(q *db.Queries) (err error) {
-		receipt, err = storeInbound(ctx, q, tenantID, req)
-		return err
+	stored, err := s.db.StoreInbound(ctx, db.MessageStoreInboundParams{
+		TenantID: tenantID, Channel: *req.Channel, Sender: *req.From, SenderName: req.Name,
+		Content: req.Content, Media: req.Media, ExternalID: req.ExternalID, SentAt: req.sentAt,
 	})
-	if errors.Is(err, errDuplicateDelivery) {
-		err = nil
-	}
-	return receipt, err
-}
-
-func storeInbound(ctx context.Context, q *db.Queries, tenantID uuid.UUID, req inboundMessage) (inboundReceipt, error) {
-	contactID, err := senderContact(ctx, q, tenantID, req)
-	if err != nil {
-		return inboundReceipt{}, err
-	}
-	conversation, err := q.ConversationOpenForContact(ctx, db.ConversationOpenForContactParams{
-		TenantID: tenantID, ContactID: contactID, Channel: *req.Channel, LastMessageAt: &req.sentAt,
-	})
-	if err != nil {
-		return inboundReceipt{}, err
-	}
-	message, err := q.MessageInsertInbound(ctx, db.MessageInsertInboundParams{
-		TenantID: tenantID, ConversationID: conversation.ID, Channel: *req.Channel,
-		Content: req.Content, Media: req.Media, ExternalID: req.ExternalID, CreatedAt: req.sentAt,
-	})
-	if errors.Is(err, db.ErrNotFound) {
-		return duplicateReceipt(ctx, q, tenantID, req.providerMessage)
+	if errors.Is(err, db.ErrSuspended) {
+		return inboundReceipt{}, problem(http.StatusLocked, "the tenant is suspended: it takes no deliveries until it is reactivated")
 	}
 	if err != nil {
 		return inboundReceipt{}, err
 	}
-	return inboundReceipt{MessageID: message.ID, ConversationID: conversation.ID, ContactID: &contactID}, nil
-}
-
-// senderContact finds or creates the contact a message comes from: by phone on
-// WhatsApp, by the channel's address elsewhere (one contact per address and channel).
-func senderContact(ctx context.Context, q *db.Queries, tenantID uuid.UUID, req inboundMessage) (uuid.UUID, error) {
-	if *req.Channel == db.ChannelWhatsapp {
-		contact, err := q.ContactUpsertByPhone(ctx, db.ContactUpsertByPhoneParams{TenantID: tenantID, Name: req.Name, Phone: *req.From})
-		return contact.ID, err
+	receipt := inboundReceipt{MessageID: stored.MessageID, ConversationID: stored.ConversationID, Duplicate: stored.Duplicate}
+	if stored.ContactID != uuid.Nil { // nil: the contact was deleted since
+		receipt.ContactID = &stored.ContactID
 	}
-	newID, err := uuid.NewV7()
-	if err != nil {
-		return uuid.Nil, err
-	}
-	contactID, err := q.ContactAddressClaim(ctx, db.ContactAddressClaimParams{
-		TenantID: tenantID, Channel: *req.Channel, Address: *req.From, NewContactID: newID,
-	})
-	if err != nil || contactID != newID {
-		return contactID, err
-	}
-	var email *string
-	if *req.Channel == db.ChannelEmail {
-		email = req.From
-	}
-	_, err = q.ContactCreateWithID(ctx, db.ContactCreateWithIDParams{TenantID: tenantID, ID: newID, Name: req.Name, Email: email})
-	return newID, err
-}
-
-// duplicateReceipt describes the message a previous delivery of the same external_id
-// stored (committed: MessageInsertInbound waited for it), and returns
-// errDuplicateDelivery to roll this delivery back.
-func duplicateReceipt(ctx context.Context, q *db.Queries, tenantID uuid.UUID, req providerMessage) (inboundReceipt, error) {
-	stored, err := q.MessageGetByExternalID(ctx, db.MessageGetByExternalIDParams{TenantID: tenantID, Channel: *req.Channel, ExternalID: req.ExternalID})
-	if err != nil {
-		return inboundReceipt{}, err
-	}
-	conversation, err := q.ConversationGet(ctx, db.ConversationGetParams{TenantID: tenantID, ID: stored.ConversationID})
-	if err != nil {
-		return inboundReceipt{}, err
-	}
-	return inboundReceipt{MessageID: stored.ID, ConversationID: stored.ConversationID, ContactID: conversation.ContactID, Duplicate: true}, errDuplicateDelivery
+	return receipt, nil
 }
 
 // reportableStatuses are the statuses a provider reports; queued is only ours.
@@ -367,25 +301,28 @@ func (s *Server) receiveStatus(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	var receipt statusReceipt
-	err = s.db.AsService(ctx, func(q *db.Queries) error {
-		message, err := q.MessageAdvanceStatus(ctx, db.MessageAdvanceStatusParams{
-			TenantID: tenantID, Channel: *req.Channel, ExternalID: req.ExternalID, Status: *req.Status,
-		})
-		if errors.Is(err, db.ErrNotFound) {
-			// Not advanced: a late or repeated report, or no such message (404). Read in
-			// a new statement, this sees a concurrent report that won.
-			message, err = q.MessageGetByExternalID(ctx, db.MessageGetByExternalIDParams{
-				TenantID: tenantID, Channel: *req.Channel, ExternalID: req.ExternalID,
+	message := db.MessageGetByExternalIDParams{TenantID: tenantID, Channel: *req.Channel, ExternalID: req.ExternalID}
+	var changed bool
+	var current db.Message
+	// One round trip: the report applied, then the message read in a new statement, which
+	// sees the status a concurrent report set. A late or repeated report changes nothing.
+	err = s.db.AsServiceBatch(ctx,
+		func(q *db.Queries) error {
+			_, err := q.MessageAdvanceStatus(ctx, db.MessageAdvanceStatusParams{
+				TenantID: tenantID, Channel: *req.Channel, ExternalID: req.ExternalID, Status: *req.Status,
 			})
-			receipt = statusReceipt{Status: message.Status}
+			changed = err == nil
+			if errors.Is(err, db.ErrNotFound) {
+				return nil
+			}
 			return err
-		}
-		receipt = statusReceipt{Status: message.Status, Changed: true}
-		return err
-	})
+		},
+		func(q *db.Queries) (err error) {
+			current, err = q.MessageGetByExternalID(ctx, message)
+			return err
+		})
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, receipt)
+	return c.JSON(http.StatusOK, statusReceipt{Status: current.Status, Changed: changed})
 }

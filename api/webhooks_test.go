@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/atende/atende/db"
 	"github.com/atende/atende/db/dbtest"
+	"github.com/atende/atende/live"
 	"github.com/google/uuid"
 )
 
@@ -295,6 +297,40 @@ func TestWebhookSignatures(t *testing.T) {
 	}
 }
 
+// TestWebhookSignatureCheckedBeforeTheDatabase: once a tenant's secret is known, its
+// deliveries, good or forged, are verified without reading the secret again. The test
+// holds an exclusive lock on tenant_secrets: a request that read it would wait for the
+// lock until its lock_timeout and fail.
+func TestWebhookSignatureCheckedBeforeTheDatabase(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t)
+	tn := dbtest.SeedTenant(t, a.db, "clinica-a")
+	secret := webhookSecret(t, a, tn.ID)
+	delivery := func(externalID string) map[string]any {
+		return map[string]any{"channel": "whatsapp", "external_id": externalID, "from": "+5521966665555", "content": "Oi"}
+	}
+	webhookPost(t, a, tn.ID, "inbound", secret, delivery("wamid.first")).expect(t, http.StatusOK)
+
+	lock, err := a.db.Admin.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback(context.Background())
+	if _, err := lock.Exec(t.Context(), "lock table tenant_secrets in access exclusive mode"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		if res := webhookPost(t, a, tn.ID, "inbound", "forged-"+secret, delivery(fmt.Sprintf("wamid.forged-%d", i))); res.status != http.StatusUnauthorized {
+			t.Fatalf("forged delivery %d: %d %s, want 401", i, res.status, res.body)
+		}
+	}
+	webhookPost(t, a, tn.ID, "inbound", secret, delivery("wamid.second")).expect(t, http.StatusOK)
+	webhookPost(t, a, tn.ID, "status", secret, map[string]any{"channel": "whatsapp", "external_id": "wamid.second", "status": "read"}).expect(t, http.StatusOK)
+	if n := webhookCount(t, a, "select from messages where tenant_id = $1 and external_id like 'wamid.forged-%'", tn.ID); n != 0 {
+		t.Errorf("%d forged messages stored", n)
+	}
+}
+
 // TestInboundWebhookConcurrentDuplicates delivers the same message 50 times at once from
 // a new contact: one delivery stores it, the others answer duplicate, and exactly one
 // contact, conversation and message exist, counted once.
@@ -475,7 +511,7 @@ func TestStatusWebhook(t *testing.T) {
 // rotation both the new and the previous secret verify, then only the new one.
 func TestWebhookSecretRotation(t *testing.T) {
 	t.Parallel()
-	a := newTestAPI(t)
+	a := newTestAPIWithEvents(t, live.Config{})
 	tn := dbtest.SeedTenant(t, a.db, "clinica-a")
 	owner := a.token(tn.OwnerID)
 	type secretView struct {
@@ -507,11 +543,17 @@ func TestWebhookSecretRotation(t *testing.T) {
 	if got := deliver(first.Secret, "wamid.old-secret"); got != http.StatusOK {
 		t.Errorf("signed with the previous secret during the grace period: %d", got)
 	}
+	// The grace period ends (the database's clock is moved, not the API's): every process
+	// hears of the change and drops the secrets it cached.
 	if _, err := a.db.Admin.Exec(context.Background(), "update tenant_secrets set previous_valid_until = now() - interval '1 second' where tenant_id = $1", tn.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got := deliver(first.Secret, "wamid.old-secret-late"); got != http.StatusUnauthorized {
-		t.Errorf("signed with the previous secret after the grace period: %d, want 401", got)
+	deadline := time.Now().Add(time.Second)
+	for deliver(first.Secret, "wamid.old-secret-late") != http.StatusUnauthorized {
+		if time.Now().After(deadline) {
+			t.Fatal("signed with the previous secret a second after the grace period: still accepted, want 401")
+		}
+		time.Sleep(10 * time.Millisecond) // waiting for the live hub's notification
 	}
 }
 

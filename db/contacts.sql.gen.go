@@ -13,36 +13,6 @@ import (
 	"github.com/google/uuid"
 )
 
-const contactAddressClaim = `-- name: ContactAddressClaim :one
-insert into contact_addresses (tenant_id, channel, address, contact_id)
-values ($1::uuid, $2::channel, $3::text, $4::uuid)
-on conflict (tenant_id, channel, address) do update set address = excluded.address
-returning contact_id
-`
-
-type ContactAddressClaimParams struct {
-	TenantID     uuid.UUID `json:"tenant_id"`
-	Channel      Channel   `json:"channel"`
-	Address      string    `json:"address"`
-	NewContactID uuid.UUID `json:"new_contact_id"`
-}
-
-// The contact an address of a channel belongs to: the one it already has or, for a new
-// address, new_contact_id — which the caller then creates (ContactCreateWithID) in the
-// same transaction; the key is deferred until commit. Safe under concurrent deliveries:
-// the second waits for the first and gets its contact.
-func (q *Queries) ContactAddressClaim(ctx context.Context, arg ContactAddressClaimParams) (uuid.UUID, error) {
-	row := q.db.QueryRow(ctx, contactAddressClaim,
-		arg.TenantID,
-		arg.Channel,
-		arg.Address,
-		arg.NewContactID,
-	)
-	var contact_id uuid.UUID
-	err := row.Scan(&contact_id)
-	return contact_id, err
-}
-
 const contactCreate = `-- name: ContactCreate :one
 insert into contacts (tenant_id, name, phone, email, avatar_url, tags, custom_fields)
 values ($1::uuid, $2::text, $3::text, $4::text, $5::text,
@@ -69,44 +39,6 @@ func (q *Queries) ContactCreate(ctx context.Context, arg ContactCreateParams) (C
 		arg.AvatarUrl,
 		arg.Tags,
 		arg.CustomFields,
-	)
-	var i Contact
-	err := row.Scan(
-		&i.TenantID,
-		&i.ID,
-		&i.Name,
-		&i.Phone,
-		&i.Email,
-		&i.Tags,
-		&i.CustomFields,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-		&i.SearchText,
-		&i.AvatarUrl,
-	)
-	return i, err
-}
-
-const contactCreateWithID = `-- name: ContactCreateWithID :one
-insert into contacts (tenant_id, id, name, email)
-values ($1::uuid, $2::uuid, $3::text, $4::text)
-returning tenant_id, id, name, phone, email, tags, custom_fields, created_at, updated_at, search_text, avatar_url
-`
-
-type ContactCreateWithIDParams struct {
-	TenantID uuid.UUID `json:"tenant_id"`
-	ID       uuid.UUID `json:"id"`
-	Name     *string   `json:"name"`
-	Email    *string   `json:"email"`
-}
-
-// A contact first seen on a channel other than WhatsApp (see ContactAddressClaim).
-func (q *Queries) ContactCreateWithID(ctx context.Context, arg ContactCreateWithIDParams) (Contact, error) {
-	row := q.db.QueryRow(ctx, contactCreateWithID,
-		arg.TenantID,
-		arg.ID,
-		arg.Name,
-		arg.Email,
 	)
 	var i Contact
 	err := row.Scan(
@@ -294,40 +226,6 @@ func (q *Queries) ContactUpdate(ctx context.Context, arg ContactUpdateParams) (C
 		arg.TenantID,
 		arg.ID,
 	)
-	var i Contact
-	err := row.Scan(
-		&i.TenantID,
-		&i.ID,
-		&i.Name,
-		&i.Phone,
-		&i.Email,
-		&i.Tags,
-		&i.CustomFields,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-		&i.SearchText,
-		&i.AvatarUrl,
-	)
-	return i, err
-}
-
-const contactUpsertByPhone = `-- name: ContactUpsertByPhone :one
-insert into contacts (tenant_id, name, phone)
-values ($1::uuid, $2::text, $3::text)
-on conflict (tenant_id, phone) do update set name = coalesce(contacts.name, excluded.name)
-returning tenant_id, id, name, phone, email, tags, custom_fields, created_at, updated_at, search_text, avatar_url
-`
-
-type ContactUpsertByPhoneParams struct {
-	TenantID uuid.UUID `json:"tenant_id"`
-	Name     *string   `json:"name"`
-	Phone    string    `json:"phone"`
-}
-
-// The inbound webhook's contact: found by phone or created, in one statement that is
-// safe under concurrent deliveries. A known contact keeps its name unless it had none.
-func (q *Queries) ContactUpsertByPhone(ctx context.Context, arg ContactUpsertByPhoneParams) (Contact, error) {
-	row := q.db.QueryRow(ctx, contactUpsertByPhone, arg.TenantID, arg.Name, arg.Phone)
 	var i Contact
 	err := row.Scan(
 		&i.TenantID,

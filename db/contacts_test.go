@@ -2,8 +2,10 @@ package db_test
 
 import (
 	"bytes"
+	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/atende/atende/db"
 	"github.com/atende/atende/db/dbtest"
@@ -238,37 +240,47 @@ func newerFirst(a, b db.Contact) bool {
 	return bytes.Compare(a.ID[:], b.ID[:]) > 0
 }
 
-func TestContactUpsertByPhone(t *testing.T) {
+// TestStoreInboundContact: an inbound delivery finds its contact by phone, or creates it
+// with the name the provider reports; a name the business knows is kept.
+func TestStoreInboundContact(t *testing.T) {
 	t.Parallel()
 	d := dbtest.New(t)
 	tn := dbtest.SeedTenant(t, d, "clinica-a")
-	upsert := func(phone string, name *string) db.Contact {
+	deliveries := 0
+	deliver := func(phone string, name *string) db.Contact {
 		t.Helper()
+		deliveries++
+		stored, err := d.App.StoreInbound(t.Context(), db.MessageStoreInboundParams{
+			TenantID: tn.ID, Channel: db.ChannelWhatsapp, Sender: phone, SenderName: name,
+			ExternalID: fmt.Sprintf("wamid.%d", deliveries), SentAt: time.Now(),
+		})
+		if err != nil || stored.Duplicate {
+			t.Fatalf("deliver from %s: %+v, %v", phone, stored, err)
+		}
 		var c db.Contact
-		runAsService(t, d, func(q *db.Queries) error {
-			var err error
-			c, err = q.ContactUpsertByPhone(t.Context(), db.ContactUpsertByPhoneParams{TenantID: tn.ID, Phone: phone, Name: name})
+		runAsService(t, d, func(q *db.Queries) (err error) {
+			c, err = q.ContactGet(t.Context(), db.ContactGetParams{TenantID: tn.ID, ID: stored.ContactID})
 			return err
 		})
 		return c
 	}
 	const phone = "+5511912345678"
 
-	unnamed := upsert(phone, nil)
+	unnamed := deliver(phone, nil)
 	if unnamed.Name != nil || *unnamed.Phone != phone || unnamed.TenantID != tn.ID {
 		t.Fatalf("new contact = %+v", unnamed)
 	}
 	// A contact without a name takes the one the provider reports...
-	named := upsert(phone, new("Paula"))
+	named := deliver(phone, new("Paula"))
 	if named.ID != unnamed.ID || named.Name == nil || *named.Name != "Paula" {
-		t.Fatalf("contact after upsert with a name = %+v, want %s named Paula", named, unnamed.ID)
+		t.Fatalf("contact after a delivery with a name = %+v, want %s named Paula", named, unnamed.ID)
 	}
 	// ...but a name the business knows is kept.
-	renamed := upsert(phone, new("Paulinha"))
+	renamed := deliver(phone, new("Paulinha"))
 	if renamed.ID != unnamed.ID || *renamed.Name != "Paula" {
-		t.Fatalf("contact after upsert with another name = %+v, want %s still named Paula", renamed, unnamed.ID)
+		t.Fatalf("contact after a delivery with another name = %+v, want %s still named Paula", renamed, unnamed.ID)
 	}
-	if maria := upsert("+5511987654321", new("Outra")); maria.ID != tn.ContactID || *maria.Name != "Maria" {
-		t.Fatalf("upsert of the seeded phone = %+v, want contact %s named Maria", maria, tn.ContactID)
+	if maria := deliver("+5511987654321", new("Outra")); maria.ID != tn.ContactID || *maria.Name != "Maria" {
+		t.Fatalf("delivery from the seeded phone: contact %+v, want %s named Maria", maria, tn.ContactID)
 	}
 }

@@ -217,51 +217,6 @@ func (q *Queries) ConversationMarkRead(ctx context.Context, arg ConversationMark
 	return i, err
 }
 
-const conversationOpenForContact = `-- name: ConversationOpenForContact :one
-insert into conversations (tenant_id, contact_id, channel, last_message_at)
-values ($1::uuid, $2::uuid, $3::channel, coalesce($4::timestamptz, now()))
-on conflict (tenant_id, contact_id, channel) where status <> 'closed'
-do update set status = conversations.status
-returning tenant_id, id, contact_id, channel, status, assigned_user_id, ai_enabled, last_message_at, unread_count, created_at, updated_at
-`
-
-type ConversationOpenForContactParams struct {
-	TenantID      uuid.UUID  `json:"tenant_id"`
-	ContactID     uuid.UUID  `json:"contact_id"`
-	Channel       Channel    `json:"channel"`
-	LastMessageAt *time.Time `json:"last_message_at"`
-}
-
-// The inbound webhook's conversation: the contact's conversation on the channel that is
-// not closed, or a new one. A new one starts at last_message_at, the time of the message
-// that opens it (now() when null): MessageInsertInbound only moves last_message_at
-// forward, so opening at now() would date the conversation by when the webhook ran, not
-// when the contact wrote. The no-op update makes ON CONFLICT return (and lock) the
-// existing row, so concurrent deliveries agree on one conversation.
-func (q *Queries) ConversationOpenForContact(ctx context.Context, arg ConversationOpenForContactParams) (Conversation, error) {
-	row := q.db.QueryRow(ctx, conversationOpenForContact,
-		arg.TenantID,
-		arg.ContactID,
-		arg.Channel,
-		arg.LastMessageAt,
-	)
-	var i Conversation
-	err := row.Scan(
-		&i.TenantID,
-		&i.ID,
-		&i.ContactID,
-		&i.Channel,
-		&i.Status,
-		&i.AssignedUserID,
-		&i.AiEnabled,
-		&i.LastMessageAt,
-		&i.UnreadCount,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-	)
-	return i, err
-}
-
 const conversationUpdate = `-- name: ConversationUpdate :one
 update conversations set
   status = coalesce($1::conversation_status, status),

@@ -17,6 +17,9 @@ var (
 	ErrInvalidInput     = errors.New("invalid input")
 	ErrInvalidReference = errors.New("references a row that does not exist")
 	ErrPermission       = errors.New("permission denied")
+	// ErrBusy: a statement ran past its statement_timeout or waited past its
+	// lock_timeout (see DB); trying again later may succeed.
+	ErrBusy = errors.New("the database is busy")
 )
 
 // Error is a PostgreSQL error classified as one of the kinds above. Field names the
@@ -56,6 +59,8 @@ var pgErrorKinds = map[string]error{
 	"22P05": ErrInvalidInput,     // untranslatable_character
 	"2202E": ErrInvalidInput,     // array_subscript_error
 	"42501": ErrPermission,       // insufficient_privilege, including RLS WITH CHECK
+	"55P03": ErrBusy,             // lock_not_available: lock_timeout
+	"57014": ErrBusy,             // query_canceled: statement_timeout
 }
 
 // stateConstraints are checks on a row's state rather than on a value: breaking one

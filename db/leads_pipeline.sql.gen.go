@@ -85,12 +85,15 @@ func (q *Queries) LeadBoard(ctx context.Context, arg LeadBoardParams) ([]LeadBoa
 }
 
 const leadCreate = `-- name: LeadCreate :one
-insert into leads_pipeline (tenant_id, contact_id, stage, value, owner_user_id, notes, position)
-values (
-  $1::uuid, $2::uuid, $3::lead_stage, $4::numeric,
-  $5::uuid, $6::text,
-  (select coalesce(max(position) + 1, 0) from leads_pipeline where tenant_id = $1::uuid and stage = $3::lead_stage)
+with after_last as (
+  select case when max(position) is null then 0 when max(position) <= 2147483647 - 1024 then max(position) + 1024 end as position
+  from leads_pipeline where tenant_id = $1::uuid and stage = $3::lead_stage
 )
+insert into leads_pipeline (tenant_id, contact_id, stage, value, owner_user_id, notes, position)
+select $1::uuid, $2::uuid, $3::lead_stage, $4::numeric,
+  $5::uuid, $6::text, after_last.position
+from after_last
+where after_last.position is not null
 returning tenant_id, id, contact_id, stage, value, owner_user_id, position, notes, created_at, updated_at
 `
 
@@ -103,7 +106,8 @@ type LeadCreateParams struct {
 	Notes       *string        `json:"notes"`
 }
 
-// Appends the lead at the end of its stage (call LeadPipelineLock first).
+// Appends the lead at the end of its stage, 1024 after the last. No row when the stage's
+// positions have run out at the end: CreateLead spreads them out again and retries.
 func (q *Queries) LeadCreate(ctx context.Context, arg LeadCreateParams) (LeadsPipeline, error) {
 	row := q.db.QueryRow(ctx, leadCreate,
 		arg.TenantID,
@@ -282,31 +286,31 @@ func (q *Queries) LeadListByStage(ctx context.Context, arg LeadListByStageParams
 }
 
 const leadMove = `-- name: LeadMove :one
-with moving as (
-  select id, stage from leads_pipeline
-  where tenant_id = $2::uuid and id = $3::uuid
-), others as (
-  select l.id, l.stage, l.position,
-    (row_number() over (partition by l.stage order by l.position, l.id) - 1)::integer as rank
-  from leads_pipeline l, moving
-  where l.tenant_id = $2::uuid and l.id <> moving.id
-    and (l.stage = moving.stage or l.stage = $1::lead_stage)
+with neighbours as (
+  select
+    case when $4::integer > 0 then coalesce(
+      (select l.position from leads_pipeline l
+        where l.tenant_id = $2::uuid and l.stage = $1::lead_stage and l.id <> $3::uuid
+        order by l.position, l.id limit 1 offset $4::integer - 1),
+      (select max(l.position) from leads_pipeline l
+        where l.tenant_id = $2::uuid and l.stage = $1::lead_stage and l.id <> $3::uuid))
+    end as before,
+    (select l.position from leads_pipeline l
+      where l.tenant_id = $2::uuid and l.stage = $1::lead_stage and l.id <> $3::uuid
+      order by l.position, l.id limit 1 offset $4::integer) as after
 ), target as (
-  select least($4::integer, (select count(*) from others where stage = $1::lead_stage))::integer as position
-), placed as (
-  select others.id, others.position as old_position,
-    others.rank + case when others.stage = $1::lead_stage and others.rank >= target.position then 1 else 0 end as position
-  from others, target
-), renumbered as (
-  update leads_pipeline l
-  set position = placed.position
-  from placed
-  where l.tenant_id = $2::uuid and l.id = placed.id and placed.position <> placed.old_position
+  select case
+    when before is null and after is null then 0
+    when after is null then case when before <= 2147483647 - 1024 then before + 1024 end
+    when before is null then case when after >= -2147483648 + 1024 then after - 1024 end
+    when after::bigint - before > 1 then (before + (after::bigint - before) / 2)::integer
+  end as position
+  from neighbours
 )
 update leads_pipeline l
 set stage = $1::lead_stage, position = target.position, updated_at = now()
-from moving, target
-where l.tenant_id = $2::uuid and l.id = moving.id
+from target
+where l.tenant_id = $2::uuid and l.id = $3::uuid and target.position is not null
 returning l.tenant_id, l.id, l.contact_id, l.stage, l.value, l.owner_user_id, l.position, l.notes, l.created_at, l.updated_at
 `
 
@@ -317,12 +321,11 @@ type LeadMoveParams struct {
 	Position int32     `json:"position"`
 }
 
-// Puts a lead at (stage, position) in one statement; position counts the other leads of
-// the stage from 0, and past the end appends. The leads of the stage it leaves and of the
-// stage it enters are renumbered 0..n-1 in board order (position, id) rather than shifted
-// by one, so that a gap left by a delete (LeadDelete, or a contact's cascade) neither
-// misplaces the lead nor survives the move. Only leads whose position changes are
-// written. Call LeadPipelineLock first.
+// Puts a lead at (stage, position), position counting the stage's other leads in board
+// order (position, id) from 0 (past the end appends), and writes only that lead: its
+// new position is halfway between its neighbours'. No row when there is no room between
+// them, or no such lead: MoveLead then spreads the stage out (LeadStageRenumber) and
+// retries. Reading the neighbours walks the stage's index up to the spot, not the stage.
 func (q *Queries) LeadMove(ctx context.Context, arg LeadMoveParams) (LeadsPipeline, error) {
 	row := q.db.QueryRow(ctx, leadMove,
 		arg.Stage,
@@ -346,14 +349,51 @@ func (q *Queries) LeadMove(ctx context.Context, arg LeadMoveParams) (LeadsPipeli
 	return i, err
 }
 
-const leadPipelineLock = `-- name: LeadPipelineLock :exec
-select pg_advisory_xact_lock(hashtextextended('leads_pipeline:' || $1::uuid, 0))
+const leadStageLock = `-- name: LeadStageLock :exec
+select pg_advisory_xact_lock(hashtextextended('leads_pipeline:' || $1::uuid || ':' || $2::lead_stage, 0))
 `
 
-// Serialises changes to one tenant's pipeline order until the transaction ends, so
-// concurrent creates and moves never hand out the same position.
-func (q *Queries) LeadPipelineLock(ctx context.Context, tenantID uuid.UUID) error {
-	_, err := q.db.Exec(ctx, leadPipelineLock, tenantID)
+type LeadStageLockParams struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	Stage    LeadStage `json:"stage"`
+}
+
+// Serialises LeadStageRenumber of one stage until the transaction ends. Moves and creates
+// do not take it.
+func (q *Queries) LeadStageLock(ctx context.Context, arg LeadStageLockParams) error {
+	_, err := q.db.Exec(ctx, leadStageLock, arg.TenantID, arg.Stage)
+	return err
+}
+
+const leadStageRenumber = `-- name: LeadStageRenumber :exec
+update leads_pipeline l
+set position = ((ranked.rank + case when ranked.rank >= $1::integer then 1 else 0 end) * 1024)::integer
+from (
+  select o.id, row_number() over (order by o.position, o.id) - 1 as rank
+  from leads_pipeline o
+  where o.tenant_id = $2::uuid and o.stage = $3::lead_stage and o.id is distinct from $4::uuid
+) ranked
+where l.tenant_id = $2::uuid and l.id = ranked.id
+  and l.position <> ((ranked.rank + case when ranked.rank >= $1::integer then 1 else 0 end) * 1024)::integer
+`
+
+type LeadStageRenumberParams struct {
+	Gap      int32      `json:"gap"`
+	TenantID uuid.UUID  `json:"tenant_id"`
+	Stage    LeadStage  `json:"stage"`
+	ExceptID *uuid.UUID `json:"except_id"`
+}
+
+// Spreads a stage's positions out again, 1024 apart in board order, leaving the place at
+// index gap free for the lead being moved there, except_id, which is left out. The order
+// does not change, so updated_at stays and no lead.moved is announced.
+func (q *Queries) LeadStageRenumber(ctx context.Context, arg LeadStageRenumberParams) error {
+	_, err := q.db.Exec(ctx, leadStageRenumber,
+		arg.Gap,
+		arg.TenantID,
+		arg.Stage,
+		arg.ExceptID,
+	)
 	return err
 }
 

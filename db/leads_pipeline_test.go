@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -36,12 +37,9 @@ func newPipeline(t *testing.T, d *dbtest.Database, slug string, stages map[db.Le
 	}
 	p.name('*', seeded)
 	runAsOwner(t, d, p.tn, func(q *db.Queries) error {
-		if err := q.LeadPipelineLock(t.Context(), p.tn.ID); err != nil {
-			return err
-		}
 		for _, stage := range db.AllLeadStageValues() {
 			for _, letter := range []byte(stages[stage]) {
-				lead, err := q.LeadCreate(t.Context(), db.LeadCreateParams{TenantID: p.tn.ID, Stage: stage, OwnerUserID: &p.tn.OwnerID})
+				lead, err := db.CreateLead(t.Context(), q, db.LeadCreateParams{TenantID: p.tn.ID, Stage: stage, OwnerUserID: &p.tn.OwnerID})
 				if err != nil {
 					return err
 				}
@@ -58,25 +56,25 @@ func (p *pipeline) name(letter byte, id uuid.UUID) {
 	p.letter[id] = letter
 }
 
-// move runs LeadMove in its own transaction as the owner, after LeadPipelineLock, as the
-// API does.
+// move runs MoveLead in its own transaction as the owner, as the API does.
 func (p *pipeline) move(ctx context.Context, id uuid.UUID, stage db.LeadStage, position int32) (db.LeadsPipeline, error) {
 	var moved db.LeadsPipeline
-	err := p.d.App.AsCaller(ctx, p.tn.OwnerClaims(), func(q *db.Queries) error {
-		if err := q.LeadPipelineLock(ctx, p.tn.ID); err != nil {
-			return err
-		}
-		var err error
-		moved, err = q.LeadMove(ctx, db.LeadMoveParams{TenantID: p.tn.ID, ID: id, Stage: stage, Position: position})
+	err := p.d.App.AsCaller(ctx, p.tn.OwnerClaims(), func(q *db.Queries) (err error) {
+		moved, err = db.MoveLead(ctx, q, db.LeadMoveParams{TenantID: p.tn.ID, ID: id, Stage: stage, Position: position})
 		return err
 	})
 	return moved, err
 }
 
 // board reads the board through LeadBoard and returns each non-empty stage's leads as
-// letters in board order. It fails the test unless every stage's positions are exactly
-// 0..n-1, which also rules out duplicates.
+// letters in board order. It fails the test when two leads of a stage share a position
+// (only concurrent creates or moves may leave ties, which the board orders by id).
 func (p *pipeline) board(t *testing.T) map[db.LeadStage]string {
+	t.Helper()
+	return p.boardAllowingTies(t, false)
+}
+
+func (p *pipeline) boardAllowingTies(t *testing.T, ties bool) map[db.LeadStage]string {
 	t.Helper()
 	var rows []db.LeadBoardRow
 	runAsOwner(t, p.d, p.tn, func(q *db.Queries) error {
@@ -85,14 +83,14 @@ func (p *pipeline) board(t *testing.T) map[db.LeadStage]string {
 		return err
 	})
 	stages := map[db.LeadStage]*strings.Builder{}
-	for _, row := range rows {
+	for i, row := range rows {
 		b := stages[row.Stage]
 		if b == nil {
 			b = &strings.Builder{}
 			stages[row.Stage] = b
 		}
-		if int(row.Position) != b.Len() {
-			t.Errorf("stage %s: lead %s at position %d, want %d (positions must be 0..n-1)", row.Stage, row.ID, row.Position, b.Len())
+		if b.Len() > 0 && !ties && row.Position == rows[i-1].Position {
+			t.Errorf("stage %s: leads %s and %s share position %d", row.Stage, rows[i-1].ID, row.ID, row.Position)
 		}
 		letter, ok := p.letter[row.ID]
 		if !ok {
@@ -125,7 +123,7 @@ func TestLeadCreateAppendsToItsStage(t *testing.T) {
 	p.assertBoard(t, map[db.LeadStage]string{db.LeadStageNew: "*ab", db.LeadStageWon: "c"})
 }
 
-func TestLeadMoveKeepsStagesGapFree(t *testing.T) {
+func TestLeadMove(t *testing.T) {
 	t.Parallel()
 	d := dbtest.New(t)
 	start := map[db.LeadStage]string{db.LeadStageContacted: "abcd", db.LeadStageQualified: "efg"}
@@ -155,8 +153,8 @@ func TestLeadMoveKeepsStagesGapFree(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if moved.ID != p.ids[tt.lead] || moved.Stage != tt.stage || int(moved.Position) != strings.IndexByte(tt.want[tt.stage], tt.lead) {
-				t.Errorf("LeadMove returned %s in %s at %d", moved.ID, moved.Stage, moved.Position)
+			if moved.ID != p.ids[tt.lead] || moved.Stage != tt.stage {
+				t.Errorf("MoveLead returned %s in %s", moved.ID, moved.Stage)
 			}
 			want := map[db.LeadStage]string{db.LeadStageNew: "*"}
 			for stage, order := range tt.want {
@@ -196,7 +194,7 @@ func TestLeadMoveRefusedChangesNothing(t *testing.T) {
 
 // A deleted lead (or one removed with its contact) leaves a gap in its stage; the next
 // move must still put the lead at the place asked for, counted among the cards on the
-// board, and close the gap.
+// board.
 func TestLeadMoveAfterDelete(t *testing.T) {
 	t.Parallel()
 	d := dbtest.New(t)
@@ -275,10 +273,7 @@ func TestLeadConcurrentMovesAndCreates(t *testing.T) {
 		wg.Go(func() {
 			<-start
 			err := p.d.App.AsCaller(t.Context(), p.tn.OwnerClaims(), func(q *db.Queries) error {
-				if err := q.LeadPipelineLock(t.Context(), p.tn.ID); err != nil {
-					return err
-				}
-				_, err := q.LeadCreate(t.Context(), db.LeadCreateParams{TenantID: p.tn.ID, Stage: stage})
+				_, err := db.CreateLead(t.Context(), q, db.LeadCreateParams{TenantID: p.tn.ID, Stage: stage})
 				return err
 			})
 			if err != nil {
@@ -293,12 +288,100 @@ func TestLeadConcurrentMovesAndCreates(t *testing.T) {
 		t.Error(err)
 	}
 
-	// board fails the test on any gap or duplicate position; no lead was lost or added.
+	// No lead was lost or added. Concurrent writers into one spot may share a position.
 	total := 0
-	for _, order := range p.board(t) {
+	for _, order := range p.boardAllowingTies(t, true) {
 		total += len(order)
 	}
 	if want := len(leads) + creates; total != want {
 		t.Errorf("%d leads on the board, want %d", total, want)
+	}
+}
+
+// TestLeadMovesFollowTheModel moves leads into one gap until its room runs out (every
+// tenth move there spreads the stage out again), then at random into the first places of
+// a few stages, and checks the board after each move against a list model of it.
+func TestLeadMovesFollowTheModel(t *testing.T) {
+	t.Parallel()
+	d := dbtest.New(t)
+	stages := []db.LeadStage{db.LeadStageNew, db.LeadStageContacted, db.LeadStageQualified}
+	p := newPipeline(t, d, "clinica-a", map[db.LeadStage]string{db.LeadStageNew: "abc", db.LeadStageContacted: "defg", db.LeadStageQualified: "hi"})
+	model := map[db.LeadStage][]byte{db.LeadStageNew: []byte("*abc"), db.LeadStageContacted: []byte("defg"), db.LeadStageQualified: []byte("hi")}
+
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("random seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, seed))
+	letters := []byte("*abcdefghi")
+	for i := range 150 {
+		letter, stage, position := letters[rng.IntN(len(letters))], stages[rng.IntN(len(stages))], rng.IntN(3)
+		if i < 30 { // first, the last lead of a stage to its second place, again and again
+			stage, position = db.LeadStageContacted, 1
+			letter = model[stage][len(model[stage])-1]
+		}
+		for from, order := range model {
+			if at := slices.Index(order, letter); at >= 0 {
+				model[from] = slices.Delete(order, at, at+1)
+			}
+		}
+		at := min(position, len(model[stage]))
+		model[stage] = slices.Insert(model[stage], at, letter)
+		if _, err := p.move(t.Context(), p.ids[letter], stage, int32(position)); err != nil {
+			t.Fatalf("move %d (%c to %s at %d): %v", i, letter, stage, position, err)
+		}
+		got := p.board(t)
+		for _, stage := range stages {
+			if got[stage] != string(model[stage]) {
+				t.Fatalf("after move %d (%c to %s at %d): stage %s = %q, want %q", i, letter, stage, position, stage, got[stage], model[stage])
+			}
+		}
+	}
+}
+
+// TestLeadMoveWritesOnlyTheLead: in a stage of 500 leads, a move into the middle, to the
+// top or to the end rewrites one row, whatever the stage's size.
+func TestLeadMoveWritesOnlyTheLead(t *testing.T) {
+	t.Parallel()
+	d := dbtest.New(t)
+	p := newPipeline(t, d, "clinica-a", map[db.LeadStage]string{db.LeadStageNew: "a"})
+	if _, err := d.Admin.Exec(t.Context(), `
+		insert into leads_pipeline (tenant_id, stage, position)
+		select $1, 'contacted', n * 1024 from generate_series(0, 499) n`, p.tn.ID); err != nil {
+		t.Fatal(err)
+	}
+	versions := func() map[uuid.UUID]string {
+		rows, err := d.Admin.Query(t.Context(), "select id, xmin::text from leads_pipeline where tenant_id = $1", p.tn.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		v := map[uuid.UUID]string{}
+		for rows.Next() {
+			var id uuid.UUID
+			var xmin string
+			if err := rows.Scan(&id, &xmin); err != nil {
+				t.Fatal(err)
+			}
+			v[id] = xmin
+		}
+		return v
+	}
+	for _, position := range []int32{250, 0, 1000} {
+		before := versions()
+		if _, err := p.move(t.Context(), p.ids['a'], db.LeadStageContacted, position); err != nil {
+			t.Fatal(err)
+		}
+		var written []uuid.UUID
+		for id, xmin := range versions() {
+			if before[id] != xmin {
+				written = append(written, id)
+			}
+		}
+		if len(written) != 1 || written[0] != p.ids['a'] {
+			t.Errorf("move to %d rewrote %d rows (%v), want only the lead %s", position, len(written), written, p.ids['a'])
+		}
+		board := p.board(t)[db.LeadStageContacted]
+		if at := strings.IndexByte(board, 'a'); at != int(min(position, 500)) {
+			t.Errorf("after the move to %d the lead is at %d", position, at)
+		}
 	}
 }

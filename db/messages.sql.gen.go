@@ -195,82 +195,6 @@ func (q *Queries) MessageGetByExternalID(ctx context.Context, arg MessageGetByEx
 	return i, err
 }
 
-const messageInsertInbound = `-- name: MessageInsertInbound :one
-with inserted as (
-  insert into messages (tenant_id, conversation_id, channel, direction, sender_type, content, media, status, external_id, created_at)
-  values ($1::uuid, $2::uuid, $3::channel, 'inbound', 'contact',
-    $4::text, $5::jsonb, 'delivered', $6::text, $7::timestamptz)
-  on conflict (tenant_id, channel, external_id) do nothing
-  returning tenant_id, id, conversation_id, channel, direction, sender_type, sender_user_id, content, media, status, external_id, created_at, status_reason, campaign_id
-), bumped as (
-  update conversations c
-  set last_message_at = greatest(c.last_message_at, inserted.created_at), unread_count = c.unread_count + 1, updated_at = now()
-  from inserted
-  where c.tenant_id = $1::uuid and c.id = inserted.conversation_id
-)
-select tenant_id, id, conversation_id, channel, direction, sender_type, sender_user_id, content, media, status, external_id, created_at, status_reason, campaign_id from inserted
-`
-
-type MessageInsertInboundParams struct {
-	TenantID       uuid.UUID       `json:"tenant_id"`
-	ConversationID uuid.UUID       `json:"conversation_id"`
-	Channel        Channel         `json:"channel"`
-	Content        *string         `json:"content"`
-	Media          json.RawMessage `json:"media"`
-	ExternalID     string          `json:"external_id"`
-	CreatedAt      time.Time       `json:"created_at"`
-}
-
-type MessageInsertInboundRow struct {
-	TenantID       uuid.UUID        `json:"tenant_id"`
-	ID             uuid.UUID        `json:"id"`
-	ConversationID uuid.UUID        `json:"conversation_id"`
-	Channel        Channel          `json:"channel"`
-	Direction      MessageDirection `json:"direction"`
-	SenderType     SenderType       `json:"sender_type"`
-	SenderUserID   *uuid.UUID       `json:"sender_user_id"`
-	Content        *string          `json:"content"`
-	Media          json.RawMessage  `json:"media"`
-	Status         MessageStatus    `json:"status"`
-	ExternalID     *string          `json:"external_id"`
-	CreatedAt      time.Time        `json:"created_at"`
-	StatusReason   *string          `json:"status_reason"`
-	CampaignID     *uuid.UUID       `json:"campaign_id"`
-}
-
-// Stores a provider delivery once: a repeated external_id inserts nothing and returns no
-// row, even when the duplicates arrive concurrently. Only a new message bumps the
-// conversation's last_message_at and unread_count.
-func (q *Queries) MessageInsertInbound(ctx context.Context, arg MessageInsertInboundParams) (MessageInsertInboundRow, error) {
-	row := q.db.QueryRow(ctx, messageInsertInbound,
-		arg.TenantID,
-		arg.ConversationID,
-		arg.Channel,
-		arg.Content,
-		arg.Media,
-		arg.ExternalID,
-		arg.CreatedAt,
-	)
-	var i MessageInsertInboundRow
-	err := row.Scan(
-		&i.TenantID,
-		&i.ID,
-		&i.ConversationID,
-		&i.Channel,
-		&i.Direction,
-		&i.SenderType,
-		&i.SenderUserID,
-		&i.Content,
-		&i.Media,
-		&i.Status,
-		&i.ExternalID,
-		&i.CreatedAt,
-		&i.StatusReason,
-		&i.CampaignID,
-	)
-	return i, err
-}
-
 const messageListByConversation = `-- name: MessageListByConversation :many
 select tenant_id, id, conversation_id, channel, direction, sender_type, sender_user_id, content, media, status, external_id, created_at, status_reason, campaign_id from messages
 where tenant_id = $1::uuid and conversation_id = $2::uuid
@@ -488,6 +412,56 @@ func (q *Queries) MessageSetExternalID(ctx context.Context, arg MessageSetExtern
 		&i.CreatedAt,
 		&i.StatusReason,
 		&i.CampaignID,
+	)
+	return i, err
+}
+
+const messageStoreInbound = `-- name: MessageStoreInbound :one
+select s.message::uuid as message_id, s.conversation::uuid as conversation_id, s.contact::uuid as contact_id,
+  s.duplicate::boolean as duplicate, s.suspended::boolean as suspended
+from private.store_inbound($1::uuid, $2::channel, $3::text, $4::text,
+  $5::text, $6::jsonb, $7::text, $8::timestamptz) s
+`
+
+type MessageStoreInboundParams struct {
+	TenantID   uuid.UUID       `json:"tenant_id"`
+	Channel    Channel         `json:"channel"`
+	Sender     string          `json:"sender"`
+	SenderName *string         `json:"sender_name"`
+	Content    *string         `json:"content"`
+	Media      json.RawMessage `json:"media"`
+	ExternalID string          `json:"external_id"`
+	SentAt     time.Time       `json:"sent_at"`
+}
+
+type MessageStoreInboundRow struct {
+	MessageID      uuid.UUID `json:"message_id"`
+	ConversationID uuid.UUID `json:"conversation_id"`
+	ContactID      uuid.UUID `json:"contact_id"`
+	Duplicate      bool      `json:"duplicate"`
+	Suspended      bool      `json:"suspended"`
+}
+
+// A provider's inbound delivery, stored in one call (see private.store_inbound). Runs as
+// service_role.
+func (q *Queries) MessageStoreInbound(ctx context.Context, arg MessageStoreInboundParams) (MessageStoreInboundRow, error) {
+	row := q.db.QueryRow(ctx, messageStoreInbound,
+		arg.TenantID,
+		arg.Channel,
+		arg.Sender,
+		arg.SenderName,
+		arg.Content,
+		arg.Media,
+		arg.ExternalID,
+		arg.SentAt,
+	)
+	var i MessageStoreInboundRow
+	err := row.Scan(
+		&i.MessageID,
+		&i.ConversationID,
+		&i.ContactID,
+		&i.Duplicate,
+		&i.Suspended,
 	)
 	return i, err
 }

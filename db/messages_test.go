@@ -21,41 +21,12 @@ type inboundDelivery struct {
 	sentAt                     time.Time
 }
 
-// inboundOutcome is what the webhook's data layer did with one delivery.
-type inboundOutcome struct {
-	contactID, conversationID, messageID uuid.UUID
-}
-
-// receiveInbound runs the inbound webhook's data-layer path in one service-role
-// transaction, as the webhook handler does: upsert the contact by phone, find or open its
-// conversation, store the message once. A duplicate delivery returns db.ErrNotFound and
-// rolls back, so that it leaves nothing behind (such as a conversation it opened); the
-// contact and conversation it saw are still reported.
-func receiveInbound(ctx context.Context, d *dbtest.Database, tenantID uuid.UUID, delivery inboundDelivery) (inboundOutcome, error) {
-	var out inboundOutcome
-	err := d.App.AsService(ctx, func(q *db.Queries) error {
-		contact, err := q.ContactUpsertByPhone(ctx, db.ContactUpsertByPhoneParams{TenantID: tenantID, Phone: delivery.phone})
-		if err != nil {
-			return fmt.Errorf("upsert contact: %w", err)
-		}
-		conversation, err := q.ConversationOpenForContact(ctx, db.ConversationOpenForContactParams{
-			TenantID: tenantID, ContactID: contact.ID, Channel: db.ChannelWhatsapp, LastMessageAt: &delivery.sentAt,
-		})
-		if err != nil {
-			return fmt.Errorf("open conversation: %w", err)
-		}
-		out.contactID, out.conversationID = contact.ID, conversation.ID
-		message, err := q.MessageInsertInbound(ctx, db.MessageInsertInboundParams{
-			TenantID: tenantID, ConversationID: conversation.ID, Channel: db.ChannelWhatsapp,
-			Content: &delivery.content, ExternalID: delivery.externalID, CreatedAt: delivery.sentAt,
-		})
-		if err != nil {
-			return fmt.Errorf("insert message: %w", err)
-		}
-		out.messageID = message.ID
-		return nil
+// receiveInbound stores a delivery from a WhatsApp number as the inbound webhook does.
+func receiveInbound(ctx context.Context, d *dbtest.Database, tenantID uuid.UUID, delivery inboundDelivery) (db.MessageStoreInboundRow, error) {
+	return d.App.StoreInbound(ctx, db.MessageStoreInboundParams{
+		TenantID: tenantID, Channel: db.ChannelWhatsapp, Sender: delivery.phone,
+		Content: &delivery.content, ExternalID: delivery.externalID, SentAt: delivery.sentAt,
 	})
-	return out, err
 }
 
 // providerTime is the timestamp a provider reports for a message sent ago earlier,
@@ -95,41 +66,36 @@ func TestInboundDuplicateDeliveriesStoreOneMessage(t *testing.T) {
 
 	const deliveries = 50
 	start := make(chan struct{})
-	type result struct {
-		inboundOutcome
-		err error
-	}
-	results := make(chan result, deliveries)
+	results := make(chan db.MessageStoreInboundRow, deliveries)
 	var wg sync.WaitGroup
 	for range deliveries {
 		wg.Go(func() {
 			<-start // all deliveries race for the same rows
 			out, err := receiveInbound(t.Context(), d, tn.ID, delivery)
-			results <- result{out, err}
+			if err != nil {
+				t.Errorf("delivery failed: %v", err)
+			}
+			results <- out
 		})
 	}
 	close(start)
 	wg.Wait()
 	close(results)
 
+	// One delivery stores the message; every other one is answered with what it stored.
 	var stored []uuid.UUID
-	contacts, conversations := map[uuid.UUID]bool{}, map[uuid.UUID]bool{}
+	messages, contacts, conversations := map[uuid.UUID]bool{}, map[uuid.UUID]bool{}, map[uuid.UUID]bool{}
 	for r := range results {
-		switch {
-		case r.err == nil:
-			stored = append(stored, r.messageID)
-		case !errors.Is(r.err, db.ErrNotFound):
-			t.Errorf("delivery failed: %v", r.err)
-			continue
+		if !r.Duplicate {
+			stored = append(stored, r.MessageID)
 		}
-		contacts[r.contactID] = true
-		conversations[r.conversationID] = true
+		messages[r.MessageID], contacts[r.ContactID], conversations[r.ConversationID] = true, true, true
 	}
 	if len(stored) != 1 {
-		t.Fatalf("%d deliveries stored a message, want exactly 1 (the rest get ErrNotFound)", len(stored))
+		t.Fatalf("%d deliveries stored a message, want exactly 1 (the rest are duplicates)", len(stored))
 	}
-	if len(contacts) != 1 || len(conversations) != 1 {
-		t.Fatalf("deliveries saw %d contacts and %d conversations, want 1 and 1", len(contacts), len(conversations))
+	if len(messages) != 1 || len(contacts) != 1 || len(conversations) != 1 {
+		t.Fatalf("deliveries answered %d messages, %d contacts and %d conversations, want 1 of each", len(messages), len(contacts), len(conversations))
 	}
 
 	var message db.Message
@@ -169,7 +135,7 @@ func TestInboundMessageBumpsConversation(t *testing.T) {
 	d := dbtest.New(t)
 	tn := dbtest.SeedTenant(t, d, "clinica-a")
 	const phone = "+5521977776666"
-	receive := func(externalID string, sentAt time.Time) inboundOutcome {
+	receive := func(externalID string, sentAt time.Time) db.MessageStoreInboundRow {
 		t.Helper()
 		out, err := receiveInbound(t.Context(), d, tn.ID, inboundDelivery{phone: phone, externalID: externalID, content: externalID, sentAt: sentAt})
 		if err != nil {
@@ -177,39 +143,41 @@ func TestInboundMessageBumpsConversation(t *testing.T) {
 		}
 		return out
 	}
-	redeliver := func(externalID string, sentAt time.Time) {
+	redeliver := func(externalID string, sentAt time.Time, want db.MessageStoreInboundRow) {
 		t.Helper()
-		_, err := receiveInbound(t.Context(), d, tn.ID, inboundDelivery{phone: phone, externalID: externalID, content: externalID, sentAt: sentAt})
-		if !errors.Is(err, db.ErrNotFound) {
-			t.Fatalf("redeliver %s: err = %v, want ErrNotFound", externalID, err)
+		out, err := receiveInbound(t.Context(), d, tn.ID, inboundDelivery{phone: phone, externalID: externalID, content: externalID, sentAt: sentAt})
+		want.Duplicate = true
+		if err != nil || out != want {
+			t.Fatalf("redeliver %s: %+v, %v; want %+v", externalID, out, err, want)
 		}
 	}
 
 	first := providerTime(10 * time.Minute)
 	opened := receive("wamid.1", first)
 	later := providerTime(5 * time.Minute)
-	if out := receive("wamid.2", later); out.conversationID != opened.conversationID {
-		t.Fatalf("second message opened conversation %s, want %s", out.conversationID, opened.conversationID)
+	second := receive("wamid.2", later)
+	if second.ConversationID != opened.ConversationID || second.ContactID != opened.ContactID || second.Duplicate {
+		t.Fatalf("second message: %+v, want a new message in conversation %s", second, opened.ConversationID)
 	}
 	// A message the provider delivers late counts as unread but does not move the
 	// conversation back in the inbox.
 	receive("wamid.0", providerTime(20*time.Minute))
-	redeliver("wamid.2", later)
+	redeliver("wamid.2", later, second)
 
-	conversation := getConversation(t, d, tn.ID, opened.conversationID)
+	conversation := getConversation(t, d, tn.ID, opened.ConversationID)
 	if conversation.UnreadCount != 3 || !conversation.LastMessageAt.Equal(later) {
 		t.Errorf("conversation unread %d, last message at %v; want 3 and %v", conversation.UnreadCount, conversation.LastMessageAt, later)
 	}
 
 	// A closed conversation stays closed: the next message opens a new one.
 	runAsService(t, d, func(q *db.Queries) error {
-		_, err := q.ConversationUpdate(t.Context(), db.ConversationUpdateParams{TenantID: tn.ID, ID: opened.conversationID, Status: new(db.ConversationStatusClosed)})
+		_, err := q.ConversationUpdate(t.Context(), db.ConversationUpdateParams{TenantID: tn.ID, ID: opened.ConversationID, Status: new(db.ConversationStatusClosed)})
 		return err
 	})
 	reopened := receive("wamid.3", providerTime(time.Minute))
-	if reopened.conversationID == opened.conversationID || reopened.contactID != opened.contactID {
+	if reopened.ConversationID == opened.ConversationID || reopened.ContactID != opened.ContactID {
 		t.Errorf("message after closing went to conversation %s of contact %s; want a new conversation of contact %s",
-			reopened.conversationID, reopened.contactID, opened.contactID)
+			reopened.ConversationID, reopened.ContactID, opened.ContactID)
 	}
 }
 

@@ -120,7 +120,7 @@ func newTestMigrator(t *testing.T, databaseURL string) *goose.Provider {
 
 func openTestPool(t *testing.T, databaseURL string) *pgxpool.Pool {
 	t.Helper()
-	pool, err := db.OpenPool(context.Background(), databaseURL, "")
+	pool, err := db.OpenPool(context.Background(), databaseURL, db.PoolSettings{})
 	if err != nil {
 		t.Fatal(err)
 	}

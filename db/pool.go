@@ -18,23 +18,32 @@ var queryExecModes = map[string]pgx.QueryExecMode{
 	"simple_protocol": pgx.QueryExecModeSimpleProtocol,
 }
 
+// PoolSettings override what the database URL says (pgx's pool_max_conns and
+// default_query_exec_mode parameters) when set.
+type PoolSettings struct {
+	// ExecMode is the query execution mode. Behind a transaction-mode pooler (Supavisor,
+	// PgBouncer) use "exec" or "simple_protocol": the default "cache_statement" keeps
+	// server-side prepared statements, which such a pooler cannot route.
+	ExecMode string
+	// MaxConns is the pool's size (pgx's default: the larger of 4 and the CPUs).
+	MaxConns int
+}
+
 // OpenPool connects a pool to databaseURL and checks that the server answers.
-//
-// execMode overrides the query execution mode when not empty. Behind a transaction-mode
-// pooler (Supavisor, PgBouncer) use "exec" or "simple_protocol": the default
-// "cache_statement" keeps server-side prepared statements, which such a pooler cannot
-// route. The same setting may also be given in the URL as default_query_exec_mode.
-func OpenPool(ctx context.Context, databaseURL, execMode string) (*pgxpool.Pool, error) {
+func OpenPool(ctx context.Context, databaseURL string, settings PoolSettings) (*pgxpool.Pool, error) {
 	config, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("parse database URL: %w", err)
 	}
-	if execMode != "" {
-		mode, ok := queryExecModes[execMode]
+	if settings.ExecMode != "" {
+		mode, ok := queryExecModes[settings.ExecMode]
 		if !ok {
-			return nil, fmt.Errorf("unknown query exec mode %q (want cache_statement, cache_describe, describe_exec, exec or simple_protocol)", execMode)
+			return nil, fmt.Errorf("unknown query exec mode %q (want cache_statement, cache_describe, describe_exec, exec or simple_protocol)", settings.ExecMode)
 		}
 		config.ConnConfig.DefaultQueryExecMode = mode
+	}
+	if settings.MaxConns > 0 {
+		config.MaxConns = int32(settings.MaxConns)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, config)
 	if err != nil {

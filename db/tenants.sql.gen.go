@@ -145,8 +145,7 @@ func (q *Queries) TenantSecretCreate(ctx context.Context, tenantID uuid.UUID) (T
 }
 
 const tenantSecretGet = `-- name: TenantSecretGet :one
-select s.webhook_secret, s.previous_webhook_secret,
-  coalesce(s.previous_valid_until > now(), false)::boolean as previous_valid, t.status as tenant_status
+select s.webhook_secret, s.previous_webhook_secret, s.previous_valid_until, t.status as tenant_status
 from tenant_secrets s join tenants t on t.id = s.tenant_id
 where s.tenant_id = $1::uuid
 `
@@ -154,19 +153,20 @@ where s.tenant_id = $1::uuid
 type TenantSecretGetRow struct {
 	WebhookSecret         string       `json:"webhook_secret"`
 	PreviousWebhookSecret *string      `json:"previous_webhook_secret"`
-	PreviousValid         bool         `json:"previous_valid"`
+	PreviousValidUntil    *time.Time   `json:"previous_valid_until"`
 	TenantStatus          TenantStatus `json:"tenant_status"`
 }
 
-// A webhook's secrets — the current one, and the previous one, which verifies while
-// previous_valid — with the tenant's status: a suspended tenant takes no deliveries.
+// A webhook's secrets — the current one, and the previous one, which verifies until
+// previous_valid_until — with the tenant's status: a suspended tenant takes no
+// deliveries.
 func (q *Queries) TenantSecretGet(ctx context.Context, tenantID uuid.UUID) (TenantSecretGetRow, error) {
 	row := q.db.QueryRow(ctx, tenantSecretGet, tenantID)
 	var i TenantSecretGetRow
 	err := row.Scan(
 		&i.WebhookSecret,
 		&i.PreviousWebhookSecret,
-		&i.PreviousValid,
+		&i.PreviousValidUntil,
 		&i.TenantStatus,
 	)
 	return i, err

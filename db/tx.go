@@ -49,20 +49,28 @@ var ErrNoProfile = errors.New("the caller has no profile: the account was delete
 // (UserGetCaller) come in the same round trip as the transaction's start.
 func (d DB) AsUser(ctx context.Context, claims json.RawMessage, userID uuid.UUID, fn func(*Queries, UserGetCallerRow) error) error {
 	var caller UserGetCallerRow
-	first := &firstQuery{sql: userGetCaller, args: []any{userID}, read: func(q *Queries) (err error) {
+	getCaller := func(q *Queries) (err error) {
 		caller, err = q.UserGetCaller(ctx, userID)
 		if errors.Is(err, ErrNotFound) {
 			return ErrNoProfile
 		}
 		return err
-	}}
-	return d.inTx(ctx, "authenticated", string(claims), first, func(q *Queries) error { return fn(q, caller) })
+	}
+	return d.inTx(ctx, "authenticated", string(claims), []Batched{getCaller}, func(q *Queries) error { return fn(q, caller) })
 }
 
 // AsService runs fn in one transaction as service_role, which bypasses RLS: tenant
 // setup, webhooks and other privileged work. Its queries still take tenant_id.
 func (d DB) AsService(ctx context.Context, fn func(*Queries) error) error {
 	return d.inTx(ctx, "service_role", "", nil, fn)
+}
+
+// AsServiceBatch runs queries in one transaction as service_role, in one round trip:
+// BEGIN, the role switch, every query and COMMIT go to the server together, and the
+// queries run in order, each seeing what the previous ones did. It is for short, fixed
+// work such as a webhook's: nothing can be decided between the queries.
+func (d DB) AsServiceBatch(ctx context.Context, queries ...Batched) error {
+	return d.inTx(ctx, "service_role", "", queries, nil)
 }
 
 // AsServiceFor is AsService on behalf of a verified caller: the claims are set as in
@@ -72,15 +80,16 @@ func (d DB) AsServiceFor(ctx context.Context, claims json.RawMessage, fn func(*Q
 	return d.inTx(ctx, "service_role", string(claims), nil, fn)
 }
 
-// firstQuery is a query sent with BEGIN and the role switch; read scans its result
-// with the generated method that runs the same SQL.
-type firstQuery struct {
-	sql  string
-	args []any
-	read func(*Queries) error
-}
+// Batched is one generated query sent in a batch: it is called twice, first to record
+// the query's SQL and arguments, then to read its result, so it must call exactly one
+// method of q with the same arguments both times and keep what it reads. The error it
+// returns for the result aborts the transaction.
+type Batched func(q *Queries) error
 
-func (d DB) inTx(ctx context.Context, role, claims string, first *firstQuery, fn func(*Queries) error) (err error) {
+// inTx runs a transaction as role: BEGIN, the role switch and the batched queries go
+// in one round trip, then fn's queries, then COMMIT. Without fn, COMMIT goes with the
+// batch.
+func (d DB) inTx(ctx context.Context, role, claims string, batched []Batched, fn func(*Queries) error) (err error) {
 	conn, err := d.Pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("acquire a connection: %w", err)
@@ -108,27 +117,22 @@ func (d DB) inTx(ctx context.Context, role, claims string, first *firstQuery, fn
 	batch := &pgx.Batch{}
 	batch.Queue("begin")
 	batch.Queue(switchRole, role, claims, timeout(d.StatementTimeout, 5*time.Second), timeout(d.LockTimeout, 2*time.Second))
-	if first != nil {
-		batch.Queue(first.sql, first.args...)
-	}
-	results := conn.SendBatch(ctx, batch)
-	open = true
-	if _, err := results.Exec(); err != nil {
-		results.Close()
-		return fmt.Errorf("begin: %w", err)
-	}
-	if _, err := results.Exec(); err != nil {
-		results.Close()
-		return fmt.Errorf("switch to %s: %w", role, err)
-	}
-	if first != nil {
-		if err := first.read(New(batchResults{results})); err != nil {
-			results.Close()
-			return err
+	recorder := New(batchRecorder{batch})
+	for _, query := range batched {
+		if err := query(recorder); !errors.Is(err, errRecorded) {
+			return fmt.Errorf("db: a batched function must call one query, got %w", err)
 		}
 	}
-	if err := results.Close(); err != nil {
+	if fn == nil {
+		batch.Queue("commit")
+	}
+	open = true
+	if err := readBatch(conn.SendBatch(ctx, batch), role, batched, fn == nil); err != nil {
 		return err
+	}
+	if fn == nil {
+		open = false
+		return nil
 	}
 
 	if err := fn(New(mappingTx{conn})); err != nil {
@@ -141,6 +145,32 @@ func (d DB) inTx(ctx context.Context, role, claims string, first *firstQuery, fn
 	return nil
 }
 
+// readBatch reads the results of a batch inTx sent, in order.
+func readBatch(results pgx.BatchResults, role string, batched []Batched, committed bool) error {
+	if _, err := results.Exec(); err != nil {
+		results.Close()
+		return fmt.Errorf("begin: %w", err)
+	}
+	if _, err := results.Exec(); err != nil {
+		results.Close()
+		return fmt.Errorf("switch to %s: %w", role, err)
+	}
+	reader := New(batchResults{results})
+	for _, query := range batched {
+		if err := query(reader); err != nil {
+			results.Close()
+			return err
+		}
+	}
+	if committed {
+		if _, err := results.Exec(); err != nil {
+			results.Close()
+			return fmt.Errorf("commit: %w", err)
+		}
+	}
+	return results.Close()
+}
+
 // timeout is a duration as PostgreSQL reads it, or the fallback for zero.
 func timeout(d, fallback time.Duration) string {
 	if d <= 0 {
@@ -149,8 +179,33 @@ func timeout(d, fallback time.Duration) string {
 	return fmt.Sprintf("%dms", d.Milliseconds())
 }
 
-// batchResults answers a generated query's QueryRow with the next result of a batch the
-// same query was queued in.
+// errRecorded ends a Batched function's first call, once its query is queued.
+var errRecorded = errors.New("query recorded")
+
+// batchRecorder queues the query a generated method sends instead of sending it.
+type batchRecorder struct{ batch *pgx.Batch }
+
+func (b batchRecorder) QueryRow(_ context.Context, sql string, args ...any) pgx.Row {
+	b.batch.Queue(sql, args...)
+	return recordedRow{}
+}
+
+func (b batchRecorder) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	b.batch.Queue(sql, args...)
+	return pgconn.CommandTag{}, errRecorded
+}
+
+func (b batchRecorder) Query(_ context.Context, sql string, args ...any) (pgx.Rows, error) {
+	b.batch.Queue(sql, args...)
+	return nil, errRecorded
+}
+
+type recordedRow struct{}
+
+func (recordedRow) Scan(...any) error { return errRecorded }
+
+// batchResults answers a generated method with the next result of the batch its query
+// was queued in.
 type batchResults struct{ results pgx.BatchResults }
 
 func (b batchResults) QueryRow(context.Context, string, ...any) pgx.Row {
@@ -158,11 +213,13 @@ func (b batchResults) QueryRow(context.Context, string, ...any) pgx.Row {
 }
 
 func (b batchResults) Exec(context.Context, string, ...any) (pgconn.CommandTag, error) {
-	return pgconn.CommandTag{}, errors.New("db: only QueryRow reads a batch's results")
+	tag, err := b.results.Exec()
+	return tag, MapError(err)
 }
 
 func (b batchResults) Query(context.Context, string, ...any) (pgx.Rows, error) {
-	return nil, errors.New("db: only QueryRow reads a batch's results")
+	rows, err := b.results.Query()
+	return mappingRows{rows}, MapError(err)
 }
 
 // mappingTx classifies the errors of every generated query as they happen, so that code

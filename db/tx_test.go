@@ -19,7 +19,7 @@ func TestAsCallerSeesOnlyTheCallersTenant(t *testing.T) {
 
 	for _, mode := range []string{"cache_statement", "exec", "simple_protocol"} {
 		t.Run(mode, func(t *testing.T) {
-			pool, err := db.OpenPool(ctx, d.AppURL, mode)
+			pool, err := db.OpenPool(ctx, d.AppURL, db.PoolSettings{ExecMode: mode})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -100,8 +100,9 @@ func NewHub(cfg Config) *Hub {
 	}
 }
 
-// OnTenantChange has fn called whenever a tenant's address or status changes (so that
-// cached host answers are dropped on every process).
+// OnTenantChange has fn called whenever a tenant's address, status or webhook secret
+// changes (so that what every process cached about it is dropped), with uuid.Nil for
+// "any tenant may have changed" after the listening connection was lost.
 func (h *Hub) OnTenantChange(fn func(tenant uuid.UUID)) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -141,11 +142,15 @@ func (h *Hub) listen(ctx context.Context) error {
 		}
 	}
 	h.mu.Lock()
+	reconnected := h.listening
 	if !h.listening {
 		h.listening = true
 		close(h.ready)
 	}
 	h.mu.Unlock()
+	if reconnected {
+		h.tenantChange(uuid.Nil) // changes announced while not listening were missed
+	}
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
@@ -161,14 +166,19 @@ func (h *Hub) listen(ctx context.Context) error {
 			h.publish(e)
 		case tenantsChannel:
 			if tenant, err := uuid.Parse(n.Payload); err == nil {
-				h.mu.Lock()
-				callbacks := h.tenantChanged
-				h.mu.Unlock()
-				for _, fn := range callbacks {
-					fn(tenant)
-				}
+				h.tenantChange(tenant)
 			}
 		}
+	}
+}
+
+// tenantChange calls the OnTenantChange functions.
+func (h *Hub) tenantChange(tenant uuid.UUID) {
+	h.mu.Lock()
+	callbacks := h.tenantChanged
+	h.mu.Unlock()
+	for _, fn := range callbacks {
+		fn(tenant)
 	}
 }
 

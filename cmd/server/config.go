@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -83,4 +84,18 @@ func envInt(name string, fallback int) (int, error) {
 		return 0, fmt.Errorf("%s must be a positive integer, not %q", name, raw)
 	}
 	return n, nil
+}
+
+// envDuration reads a positive duration setting ("5s", "500ms"), or fallback when it is
+// unset.
+func envDuration(name string, fallback time.Duration) (time.Duration, error) {
+	raw := env(name, "")
+	if raw == "" {
+		return fallback, nil
+	}
+	d, err := time.ParseDuration(raw)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s must be a positive duration such as 5s, not %q", name, raw)
+	}
+	return d, nil
 }

@@ -57,7 +57,7 @@ func devToken(ctx context.Context, args []string, adminURL string, stdout, stder
 	}
 	fmt.Fprintln(stderr, "dev-token: for development only: it writes auth.users directly, bypassing Supabase Auth; never point it at production")
 
-	pool, err := db.OpenPool(ctx, adminURL, "")
+	pool, err := db.OpenPool(ctx, adminURL, db.PoolSettings{})
 	if err != nil {
 		return err
 	}

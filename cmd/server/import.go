@@ -32,7 +32,7 @@ func importSQLite(ctx context.Context, args []string, databaseURL string, stdout
 	if err != nil {
 		return err
 	}
-	pool, err := db.OpenPool(ctx, databaseURL, "")
+	pool, err := db.OpenPool(ctx, databaseURL, db.PoolSettings{})
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,11 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	pool, err := db.OpenPool(ctx, env("DATABASE_URL", defaultDatabaseURL), env("DATABASE_QUERY_EXEC_MODE", ""))
+	settings, err := serverSettings()
+	if err != nil {
+		return err
+	}
+	pool, err := db.OpenPool(ctx, env("DATABASE_URL", defaultDatabaseURL), settings.pool)
 	if err != nil {
 		return err
 	}
@@ -59,7 +63,8 @@ func runServe(ctx context.Context, args []string) error {
 	})
 	go events.Run(ctx)
 
-	outbox, err := newDelivery(db.DB{Pool: pool}, workers)
+	database := db.DB{Pool: pool, StatementTimeout: settings.statementTimeout, LockTimeout: settings.lockTimeout}
+	outbox, err := newDelivery(database, workers)
 	if err != nil {
 		return err
 	}
@@ -80,13 +85,14 @@ func runServe(ctx context.Context, args []string) error {
 		CORSAllowedOrigins: commaList(env("CORS_ALLOWED_ORIGINS", "")),
 		Events:             events,
 		Invites:            supabaseAdmin(),
+		Fairness:           settings.fairness,
 		Delivery:           outbox,
 		WhatsApp: api.WhatsAppConfig{
 			Graph:       graphClient(),
 			AppSecret:   env("WHATSAPP_APP_SECRET", ""),
 			VerifyToken: env("WHATSAPP_VERIFY_TOKEN", ""),
 		},
-	}, db.DB{Pool: pool}, tokens)
+	}, database, tokens)
 	server := &http.Server{
 		Addr:              env("HTTP_ADDR", ":8080"),
 		Handler:           handler,
@@ -106,6 +112,53 @@ func runServe(ctx context.Context, args []string) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	return serveUntilDone(ctx, server, listener)
+}
+
+// defaultPoolSize is the connection pool's size unless DATABASE_POOL_SIZE says otherwise:
+// enough to keep PostgreSQL busy while some requests wait on the network or on a lock,
+// few enough that the server does not thrash (pgx's own default, 4 on two CPUs, let one
+// tenant's slow requests hold them all). Each tenant may use a quarter (Fairness).
+const defaultPoolSize = 16
+
+// settings are serve's tunables, from the environment.
+type settings struct {
+	pool                          db.PoolSettings
+	statementTimeout, lockTimeout time.Duration
+	fairness                      api.Fairness
+}
+
+func serverSettings() (settings, error) {
+	var s settings
+	var err error
+	s.pool.ExecMode = env("DATABASE_QUERY_EXEC_MODE", "")
+	if s.pool.MaxConns, err = envInt("DATABASE_POOL_SIZE", defaultPoolSize); err != nil {
+		return s, err
+	}
+	if s.statementTimeout, err = envDuration("DATABASE_STATEMENT_TIMEOUT", 5*time.Second); err != nil {
+		return s, err
+	}
+	if s.lockTimeout, err = envDuration("DATABASE_LOCK_TIMEOUT", 2*time.Second); err != nil {
+		return s, err
+	}
+	s.fairness = api.DefaultFairness(s.pool.MaxConns)
+	userRate, err := envInt("USER_RATE_LIMIT", int(s.fairness.UserRate))
+	if err != nil {
+		return s, err
+	}
+	s.fairness.UserRate = float64(userRate)
+	for _, setting := range []struct {
+		name   string
+		target *int
+	}{
+		{"USER_RATE_BURST", &s.fairness.UserBurst},
+		{"TENANT_MAX_IN_FLIGHT", &s.fairness.TenantInFlight},
+		{"TENANT_QUEUE", &s.fairness.TenantQueue},
+	} {
+		if *setting.target, err = envInt(setting.name, *setting.target); err != nil {
+			return s, err
+		}
+	}
+	return s, nil
 }
 
 // serveUntilDone serves on listener until ctx ends, then stops accepting connections

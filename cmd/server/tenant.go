@@ -33,7 +33,7 @@ func createTenant(ctx context.Context, args []string, adminURL string, invites *
 	if err := flags.Parse(args[1:]); err != nil || flags.NArg() != 0 || *name == "" || *slug == "" {
 		return errUsage
 	}
-	pool, err := db.OpenPool(ctx, adminURL, "")
+	pool, err := db.OpenPool(ctx, adminURL, db.PoolSettings{})
 	if err != nil {
 		return err
 	}

@@ -20,12 +20,16 @@ func runWork(ctx context.Context, args []string) error {
 	if len(args) != 0 {
 		return errUsage
 	}
-	pool, err := db.OpenPool(ctx, env("DATABASE_URL", defaultDatabaseURL), env("DATABASE_QUERY_EXEC_MODE", ""))
+	settings, err := serverSettings()
+	if err != nil {
+		return err
+	}
+	pool, err := db.OpenPool(ctx, env("DATABASE_URL", defaultDatabaseURL), settings.pool)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	d, err := newDelivery(db.DB{Pool: pool}, true)
+	d, err := newDelivery(db.DB{Pool: pool, StatementTimeout: settings.statementTimeout, LockTimeout: settings.lockTimeout}, true)
 	if err != nil {
 		return err
 	}

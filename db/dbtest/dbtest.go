@@ -158,7 +158,7 @@ func withUser(t testing.TB, rawURL, user, password string) string {
 
 func openPool(t testing.TB, ctx context.Context, databaseURL string) *pgxpool.Pool {
 	t.Helper()
-	pool, err := db.OpenPool(ctx, databaseURL, "")
+	pool, err := db.OpenPool(ctx, databaseURL, db.PoolSettings{})
 	if err != nil {
 		t.Fatalf("open pool: %v", err)
 	}

@@ -52,27 +52,3 @@ returning *;
 
 -- name: ContactDelete :execrows
 delete from contacts where tenant_id = @tenant_id::uuid and id = @id::uuid;
-
--- name: ContactUpsertByPhone :one
--- The inbound webhook's contact: found by phone or created, in one statement that is
--- safe under concurrent deliveries. A known contact keeps its name unless it had none.
-insert into contacts (tenant_id, name, phone)
-values (@tenant_id::uuid, sqlc.narg(name)::text, @phone::text)
-on conflict (tenant_id, phone) do update set name = coalesce(contacts.name, excluded.name)
-returning *;
-
--- name: ContactAddressClaim :one
--- The contact an address of a channel belongs to: the one it already has or, for a new
--- address, new_contact_id — which the caller then creates (ContactCreateWithID) in the
--- same transaction; the key is deferred until commit. Safe under concurrent deliveries:
--- the second waits for the first and gets its contact.
-insert into contact_addresses (tenant_id, channel, address, contact_id)
-values (@tenant_id::uuid, @channel::channel, @address::text, @new_contact_id::uuid)
-on conflict (tenant_id, channel, address) do update set address = excluded.address
-returning contact_id;
-
--- name: ContactCreateWithID :one
--- A contact first seen on a channel other than WhatsApp (see ContactAddressClaim).
-insert into contacts (tenant_id, id, name, email)
-values (@tenant_id::uuid, @id::uuid, sqlc.narg(name)::text, sqlc.narg(email)::text)
-returning *;

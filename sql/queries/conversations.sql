@@ -47,16 +47,3 @@ returning *;
 
 -- name: ConversationDelete :execrows
 delete from conversations where tenant_id = @tenant_id::uuid and id = @id::uuid;
-
--- name: ConversationOpenForContact :one
--- The inbound webhook's conversation: the contact's conversation on the channel that is
--- not closed, or a new one. A new one starts at last_message_at, the time of the message
--- that opens it (now() when null): MessageInsertInbound only moves last_message_at
--- forward, so opening at now() would date the conversation by when the webhook ran, not
--- when the contact wrote. The no-op update makes ON CONFLICT return (and lock) the
--- existing row, so concurrent deliveries agree on one conversation.
-insert into conversations (tenant_id, contact_id, channel, last_message_at)
-values (@tenant_id::uuid, @contact_id::uuid, @channel::channel, coalesce(sqlc.narg(last_message_at)::timestamptz, now()))
-on conflict (tenant_id, contact_id, channel) where status <> 'closed'
-do update set status = conversations.status
-returning *;

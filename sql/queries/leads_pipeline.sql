@@ -1,16 +1,15 @@
--- name: LeadPipelineLock :exec
--- Serialises changes to one tenant's pipeline order until the transaction ends, so
--- concurrent creates and moves never hand out the same position.
-select pg_advisory_xact_lock(hashtextextended('leads_pipeline:' || @tenant_id::uuid, 0));
-
 -- name: LeadCreate :one
--- Appends the lead at the end of its stage (call LeadPipelineLock first).
-insert into leads_pipeline (tenant_id, contact_id, stage, value, owner_user_id, notes, position)
-values (
-  @tenant_id::uuid, sqlc.narg(contact_id)::uuid, @stage::lead_stage, sqlc.narg(value)::numeric,
-  sqlc.narg(owner_user_id)::uuid, sqlc.narg(notes)::text,
-  (select coalesce(max(position) + 1, 0) from leads_pipeline where tenant_id = @tenant_id::uuid and stage = @stage::lead_stage)
+-- Appends the lead at the end of its stage, 1024 after the last. No row when the stage's
+-- positions have run out at the end: CreateLead spreads them out again and retries.
+with after_last as (
+  select case when max(position) is null then 0 when max(position) <= 2147483647 - 1024 then max(position) + 1024 end as position
+  from leads_pipeline where tenant_id = @tenant_id::uuid and stage = @stage::lead_stage
 )
+insert into leads_pipeline (tenant_id, contact_id, stage, value, owner_user_id, notes, position)
+select @tenant_id::uuid, sqlc.narg(contact_id)::uuid, @stage::lead_stage, sqlc.narg(value)::numeric,
+  sqlc.narg(owner_user_id)::uuid, sqlc.narg(notes)::text, after_last.position
+from after_last
+where after_last.position is not null
 returning *;
 
 -- name: LeadGet :one
@@ -46,38 +45,56 @@ where tenant_id = @tenant_id::uuid and id = @id::uuid
 returning *;
 
 -- name: LeadMove :one
--- Puts a lead at (stage, position) in one statement; position counts the other leads of
--- the stage from 0, and past the end appends. The leads of the stage it leaves and of the
--- stage it enters are renumbered 0..n-1 in board order (position, id) rather than shifted
--- by one, so that a gap left by a delete (LeadDelete, or a contact's cascade) neither
--- misplaces the lead nor survives the move. Only leads whose position changes are
--- written. Call LeadPipelineLock first.
-with moving as (
-  select id, stage from leads_pipeline
-  where tenant_id = @tenant_id::uuid and id = @id::uuid
-), others as (
-  select l.id, l.stage, l.position,
-    (row_number() over (partition by l.stage order by l.position, l.id) - 1)::integer as rank
-  from leads_pipeline l, moving
-  where l.tenant_id = @tenant_id::uuid and l.id <> moving.id
-    and (l.stage = moving.stage or l.stage = @stage::lead_stage)
+-- Puts a lead at (stage, position), position counting the stage's other leads in board
+-- order (position, id) from 0 (past the end appends), and writes only that lead: its
+-- new position is halfway between its neighbours'. No row when there is no room between
+-- them, or no such lead: MoveLead then spreads the stage out (LeadStageRenumber) and
+-- retries. Reading the neighbours walks the stage's index up to the spot, not the stage.
+with neighbours as (
+  select
+    case when sqlc.arg(position)::integer > 0 then coalesce(
+      (select l.position from leads_pipeline l
+        where l.tenant_id = @tenant_id::uuid and l.stage = @stage::lead_stage and l.id <> @id::uuid
+        order by l.position, l.id limit 1 offset sqlc.arg(position)::integer - 1),
+      (select max(l.position) from leads_pipeline l
+        where l.tenant_id = @tenant_id::uuid and l.stage = @stage::lead_stage and l.id <> @id::uuid))
+    end as before,
+    (select l.position from leads_pipeline l
+      where l.tenant_id = @tenant_id::uuid and l.stage = @stage::lead_stage and l.id <> @id::uuid
+      order by l.position, l.id limit 1 offset sqlc.arg(position)::integer) as after
 ), target as (
-  select least(@position::integer, (select count(*) from others where stage = @stage::lead_stage))::integer as position
-), placed as (
-  select others.id, others.position as old_position,
-    others.rank + case when others.stage = @stage::lead_stage and others.rank >= target.position then 1 else 0 end as position
-  from others, target
-), renumbered as (
-  update leads_pipeline l
-  set position = placed.position
-  from placed
-  where l.tenant_id = @tenant_id::uuid and l.id = placed.id and placed.position <> placed.old_position
+  select case
+    when before is null and after is null then 0
+    when after is null then case when before <= 2147483647 - 1024 then before + 1024 end
+    when before is null then case when after >= -2147483648 + 1024 then after - 1024 end
+    when after::bigint - before > 1 then (before + (after::bigint - before) / 2)::integer
+  end as position
+  from neighbours
 )
 update leads_pipeline l
 set stage = @stage::lead_stage, position = target.position, updated_at = now()
-from moving, target
-where l.tenant_id = @tenant_id::uuid and l.id = moving.id
+from target
+where l.tenant_id = @tenant_id::uuid and l.id = @id::uuid and target.position is not null
 returning l.*;
+
+-- name: LeadStageLock :exec
+-- Serialises LeadStageRenumber of one stage until the transaction ends. Moves and creates
+-- do not take it.
+select pg_advisory_xact_lock(hashtextextended('leads_pipeline:' || @tenant_id::uuid || ':' || @stage::lead_stage, 0));
+
+-- name: LeadStageRenumber :exec
+-- Spreads a stage's positions out again, 1024 apart in board order, leaving the place at
+-- index gap free for the lead being moved there, except_id, which is left out. The order
+-- does not change, so updated_at stays and no lead.moved is announced.
+update leads_pipeline l
+set position = ((ranked.rank + case when ranked.rank >= @gap::integer then 1 else 0 end) * 1024)::integer
+from (
+  select o.id, row_number() over (order by o.position, o.id) - 1 as rank
+  from leads_pipeline o
+  where o.tenant_id = @tenant_id::uuid and o.stage = @stage::lead_stage and o.id is distinct from sqlc.narg(except_id)::uuid
+) ranked
+where l.tenant_id = @tenant_id::uuid and l.id = ranked.id
+  and l.position <> ((ranked.rank + case when ranked.rank >= @gap::integer then 1 else 0 end) * 1024)::integer;
 
 -- name: LeadDelete :execrows
 delete from leads_pipeline where tenant_id = @tenant_id::uuid and id = @id::uuid;

@@ -24,24 +24,6 @@ select conversation.tenant_id, conversation.id, conversation.channel, 'outbound'
 from conversation
 returning *;
 
--- name: MessageInsertInbound :one
--- Stores a provider delivery once: a repeated external_id inserts nothing and returns no
--- row, even when the duplicates arrive concurrently. Only a new message bumps the
--- conversation's last_message_at and unread_count.
-with inserted as (
-  insert into messages (tenant_id, conversation_id, channel, direction, sender_type, content, media, status, external_id, created_at)
-  values (@tenant_id::uuid, @conversation_id::uuid, @channel::channel, 'inbound', 'contact',
-    sqlc.narg(content)::text, sqlc.narg(media)::jsonb, 'delivered', @external_id::text, @created_at::timestamptz)
-  on conflict (tenant_id, channel, external_id) do nothing
-  returning *
-), bumped as (
-  update conversations c
-  set last_message_at = greatest(c.last_message_at, inserted.created_at), unread_count = c.unread_count + 1, updated_at = now()
-  from inserted
-  where c.tenant_id = @tenant_id::uuid and c.id = inserted.conversation_id
-)
-select * from inserted;
-
 -- name: MessageAdvanceStatus :one
 -- A provider's status report, with its reason when the message failed. The status only moves forward (see
 -- private.message_status_advances): a late or repeated report changes nothing and
@@ -95,3 +77,11 @@ returning *;
 -- A campaign's message not sent when the campaign was cancelled or deleted: it goes.
 delete from messages
 where tenant_id = @tenant_id::uuid and id = @id::uuid and status = 'queued' and external_id is null;
+
+-- name: MessageStoreInbound :one
+-- A provider's inbound delivery, stored in one call (see private.store_inbound). Runs as
+-- service_role.
+select s.message::uuid as message_id, s.conversation::uuid as conversation_id, s.contact::uuid as contact_id,
+  s.duplicate::boolean as duplicate, s.suspended::boolean as suspended
+from private.store_inbound(@tenant_id::uuid, @channel::channel, @sender::text, sqlc.narg(sender_name)::text,
+  sqlc.narg(content)::text, sqlc.narg(media)::jsonb, @external_id::text, @sent_at::timestamptz) s;

@@ -46,10 +46,10 @@ insert into tenant_secrets (tenant_id) values (@tenant_id::uuid)
 returning *;
 
 -- name: TenantSecretGet :one
--- A webhook's secrets — the current one, and the previous one, which verifies while
--- previous_valid — with the tenant's status: a suspended tenant takes no deliveries.
-select s.webhook_secret, s.previous_webhook_secret,
-  coalesce(s.previous_valid_until > now(), false)::boolean as previous_valid, t.status as tenant_status
+-- A webhook's secrets — the current one, and the previous one, which verifies until
+-- previous_valid_until — with the tenant's status: a suspended tenant takes no
+-- deliveries.
+select s.webhook_secret, s.previous_webhook_secret, s.previous_valid_until, t.status as tenant_status
 from tenant_secrets s join tenants t on t.id = s.tenant_id
 where s.tenant_id = @tenant_id::uuid;
 

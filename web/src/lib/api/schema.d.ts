@@ -386,7 +386,7 @@ export interface paths {
         put?: never;
         /**
          * Move a lead to a stage and a position in it, in one step
-         * @description Within its stage or into another. The leads of the stage it leaves and of the stage it enters are renumbered so that each stage's positions stay 0..n-1; concurrent moves are serialised.
+         * @description Within its stage or into another. Only the lead is written: its position becomes one between its new neighbours' (positions are sort keys, spread out, not indexes). When two neighbours have no room left between them, the stage is spread out again first; the board's order never changes but for the moved lead.
          */
         post: operations["moveLead"];
         delete?: never;
@@ -1162,7 +1162,7 @@ export interface components {
             value: number | null;
             /** Format: uuid */
             owner_user_id: string | null;
-            /** @description Place within the stage, from 0 */
+            /** @description Sort key within the stage: the board orders a stage's leads by (position, id). Not an index: positions are spread out, may be negative, and are rewritten when the stage is spread out again */
             position: number;
             notes: string | null;
             /** Format: date-time */
