@@ -13,9 +13,11 @@ import (
 
 // dispatchWorker gives a campaign's recipients their messages, one batch per job: the
 // messages, their send jobs, the next batch's job and this job's completion commit
-// together, so a batch is dispatched once. A batch is a second of the phone number's
-// rate, and the next one waits a second: a campaign never floods its queue, so another
-// tenant's campaign launched meanwhile starts within about a second.
+// together, so a batch is dispatched once. A batch is two seconds of the phone number's
+// rate, and the next one comes when half of it should have gone (a snoozed job is
+// fetched up to a poll interval late: the queue must not run dry meanwhile). A campaign
+// never floods its queue: another tenant's campaign launched meanwhile starts behind
+// about two seconds of it.
 type dispatchWorker struct {
 	river.WorkerDefaults[DispatchArgs]
 	d *Delivery
@@ -28,7 +30,7 @@ func (w *dispatchWorker) Work(ctx context.Context, job *river.Job[DispatchArgs])
 	if wait := time.Until(args.NotBefore); wait > 0 {
 		return river.JobSnooze(wait)
 	}
-	batch := int32(min(1000, max(1, w.d.cfg.Rate)))
+	batch := int32(min(1000, max(1, 2*w.d.cfg.Rate)))
 	return w.d.db.AsService(ctx, func(q *db.Queries) error {
 		recipients, err := q.CampaignDispatchBatch(ctx, db.CampaignDispatchBatchParams{
 			TenantID: args.TenantID, CampaignID: args.CampaignID, AfterContactID: args.After, BatchSize: batch,
@@ -52,7 +54,7 @@ func (w *dispatchWorker) Work(ctx context.Context, job *river.Job[DispatchArgs])
 		if int32(len(recipients)) == batch {
 			next := args
 			next.After = recipients[len(recipients)-1].ContactID
-			next.NotBefore = time.Now().Add(time.Duration(float64(batch) / w.d.cfg.Rate * float64(time.Second)))
+			next.NotBefore = time.Now().Add(time.Duration(float64(batch) / w.d.cfg.Rate / 2 * float64(time.Second)))
 			jobs = append(jobs, river.InsertManyParams{Args: next})
 		} else if err := w.d.dispatched(ctx, q, tx, args); err != nil {
 			return err

@@ -6,8 +6,9 @@
 //
 //	message_send       one outbound message; queue "replies" for members' replies,
 //	                   "campaigns" for a campaign's messages
-//	campaign_dispatch  gives the next batch of a launched campaign's recipients their
-//	                   messages and send jobs, then schedules the next batch (queue "campaigns")
+//	campaign_dispatch  gives the next batch of a launched campaign's recipients (two
+//	                   seconds of the number's rate) their messages and send jobs, then
+//	                   queues the next batch (queue "campaigns")
 //	campaign_finish    completes a dispatched campaign once none of its messages is queued
 //	                   (queue "campaigns")
 //
@@ -50,7 +51,8 @@ type Config struct {
 	// PollOnly fetches jobs by polling instead of LISTEN/NOTIFY: for a connection through
 	// a transaction-mode pooler (JOBS_POLL_ONLY).
 	PollOnly bool
-	// ReplyWorkers and CampaignWorkers bound the jobs worked at once per process (20, 10).
+	// ReplyWorkers and CampaignWorkers bound the jobs worked at once per process (20, 10:
+	// they share the process's pool with the API).
 	ReplyWorkers, CampaignWorkers int
 	// MaxAttempts bounds the attempts of a send that keeps failing for a reason that may
 	// pass, before the message is failed (8).
@@ -100,6 +102,9 @@ func (c *Config) burst() float64 { return max(2, c.Rate/4) }
 // campaignKeep is how many tokens a campaign send leaves in the bucket, for replies.
 func (c *Config) campaignKeep() float64 { return float64(int(c.burst() / 2)) }
 
+// fetchCooldown is the shortest pause between two fetches of a queue.
+const fetchCooldown = 20 * time.Millisecond
+
 // Delivery inserts delivery jobs and, when configured to, works them.
 type Delivery struct {
 	db    db.DB
@@ -122,9 +127,12 @@ func New(database db.DB, cfg Config) (*Delivery, error) {
 		RetryPolicy:          &backoff{base: cfg.RetryBase, max: cfg.RetryMax},
 		FetchPollInterval:    cfg.FetchPollInterval,
 	}
+	// A queue fetches at most its free workers' worth of jobs per cooldown: River's 100 ms
+	// would cap a queue of 50 workers at 500 sends a second. River refuses a cooldown
+	// longer than the poll.
+	config.FetchCooldown = fetchCooldown
 	if cfg.FetchPollInterval > 0 {
-		// River refuses a poll shorter than the pause between fetches.
-		config.FetchCooldown = min(river.FetchCooldownDefault, cfg.FetchPollInterval)
+		config.FetchCooldown = min(fetchCooldown, cfg.FetchPollInterval)
 	}
 	if cfg.Work {
 		workers := river.NewWorkers()

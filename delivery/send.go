@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/atende/atende/db"
@@ -142,7 +143,13 @@ func (d *Delivery) takeToken(ctx context.Context, args SendArgs, phoneNumberID s
 		if wait <= 0 {
 			return nil
 		}
-		timer := time.NewTimer(time.Duration(wait * float64(time.Second)))
+		pause := time.Duration(wait * float64(time.Second))
+		if keep > 0 {
+			// Campaign sends waiting on one number would all come back at once and queue
+			// on its bucket's lock, before the replies: spread them over a burst's time.
+			pause += rand.N(time.Duration(d.cfg.burst() / d.cfg.Rate * float64(time.Second)))
+		}
+		timer := time.NewTimer(pause)
 		select {
 		case <-ctx.Done():
 			timer.Stop()
