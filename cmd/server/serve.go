@@ -35,11 +35,11 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	pool, err := db.OpenPool(ctx, env("DATABASE_URL", defaultDatabaseURL), settings.pool)
+	database, err := settings.openDatabase(ctx)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
+	defer database.Pool.Close()
 
 	cursors, err := cursorKey()
 	if err != nil {
@@ -63,7 +63,6 @@ func runServe(ctx context.Context, args []string) error {
 	})
 	go events.Run(ctx)
 
-	database := db.DB{Pool: pool, StatementTimeout: settings.statementTimeout, LockTimeout: settings.lockTimeout}
 	outbox, err := newDelivery(database, workers)
 	if err != nil {
 		return err
@@ -159,6 +158,16 @@ func serverSettings() (settings, error) {
 		}
 	}
 	return s, nil
+}
+
+// openDatabase opens the pool on DATABASE_URL and the transactions on it, as the
+// settings say; the caller closes the pool.
+func (s settings) openDatabase(ctx context.Context) (db.DB, error) {
+	pool, err := db.OpenPool(ctx, env("DATABASE_URL", defaultDatabaseURL), s.pool)
+	if err != nil {
+		return db.DB{}, err
+	}
+	return db.DB{Pool: pool, StatementTimeout: s.statementTimeout, LockTimeout: s.lockTimeout}, nil
 }
 
 // serveUntilDone serves on listener until ctx ends, then stops accepting connections

@@ -24,12 +24,12 @@ func runWork(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	pool, err := db.OpenPool(ctx, env("DATABASE_URL", defaultDatabaseURL), settings.pool)
+	database, err := settings.openDatabase(ctx)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	d, err := newDelivery(db.DB{Pool: pool, StatementTimeout: settings.statementTimeout, LockTimeout: settings.lockTimeout}, true)
+	defer database.Pool.Close()
+	d, err := newDelivery(database, true)
 	if err != nil {
 		return err
 	}
