@@ -17,7 +17,7 @@ export DATABASE_ADMIN_URL DATABASE_URL SUPABASE_JWT_SECRET
 APP_BASE_DOMAIN ?= localhost
 CORS_ALLOWED_ORIGINS ?= http://localhost:3000,http://*.localhost:3000
 
-.PHONY: generate test check vet-sql web-check web-build web run migrate db seed dev-token bench-import bench-events bench
+.PHONY: generate test check vet-sql web-check web-build web run migrate db seed dev-token bench-import bench-events bench bench-campaign
 
 ## generate: regenerate the data layer (db/*.gen.go) from sql/schema and sql/queries
 generate:
@@ -103,6 +103,11 @@ bench-import:
 ## bench-events: 1,000 event streams on one server process, messages at 20/s for 10 s: delivery p50/p99 and the process's memory
 bench-events:
 	go test -run '^$$' -bench EventFanOut -benchtime 1x -timeout 10m ./api/
+
+## bench-campaign: a campaign to 2,000 contacts at 200 sends/s through `server serve` against a fake Graph API, with replies
+## every 200 ms: sends/s and reply latency p50/p95 (BENCH_RECIPIENTS, BENCH_SEND_RATE)
+bench-campaign:
+	go test -run '^$$' -bench CampaignDelivery -benchtime 1x -timeout 10m ./api/
 
 ## bench: the API against PostgreSQL's ceiling, on a seeded database (atende_bench, dropped after; BENCH_FLAGS=--keep
 ## keeps it for the next run): per endpoint, req/s and p50/p95/p99 next to pgbench replaying the same transaction, the

@@ -234,7 +234,7 @@ func (s *Server) launchCampaign(c echo.Context) error {
 		return err
 	}
 	return answer(c, http.StatusOK, s.asAdmin, func(ctx context.Context, q *db.Queries, m member) (campaignLaunched, error) {
-		launched, err := q.CampaignLaunch(ctx, db.CampaignLaunchParams{TenantID: m.TenantID, ID: id})
+		launched, err := s.cfg.Delivery.Launch(ctx, q, m.TenantID, id)
 		if errors.Is(err, db.ErrNotFound) {
 			return campaignLaunched{}, whyNotLaunched(ctx, q, m.TenantID, id)
 		}
@@ -261,7 +261,9 @@ func launchedCampaign(r db.CampaignLaunchRow) db.Campaign {
 	}
 }
 
-// campaignEventCounts is a campaign's events counted by type, every type present.
+// campaignEventCounts is a campaign's progress by event type, every type present: queued
+// is its audience, replied its replies; sent, delivered, read and failed count its
+// messages by how far they got (a message read counts as sent and delivered too).
 type campaignEventCounts struct {
 	CampaignID uuid.UUID                      `json:"campaign_id"`
 	Events     map[db.CampaignEventType]int64 `json:"events"`
@@ -277,15 +279,11 @@ func (s *Server) campaignStats(c echo.Context) error {
 		if _, err := q.CampaignGet(ctx, db.CampaignGetParams{TenantID: m.TenantID, ID: id}); err != nil {
 			return campaignEventCounts{}, err
 		}
-		rows, err := q.CampaignStats(ctx, db.CampaignStatsParams{TenantID: m.TenantID, CampaignID: id})
-		result := campaignEventCounts{CampaignID: id, Events: map[db.CampaignEventType]int64{}}
-		for _, eventType := range db.AllCampaignEventTypeValues() {
-			result.Events[eventType] = 0
-		}
-		for _, row := range rows {
-			result.Events[row.EventType] = row.Events
-		}
-		return result, err
+		n, err := q.CampaignStats(ctx, db.CampaignStatsParams{TenantID: m.TenantID, CampaignID: id})
+		return campaignEventCounts{CampaignID: id, Events: map[db.CampaignEventType]int64{
+			db.CampaignEventTypeQueued: n.Queued, db.CampaignEventTypeSent: n.Sent, db.CampaignEventTypeDelivered: n.Delivered,
+			db.CampaignEventTypeRead: n.Read, db.CampaignEventTypeReplied: n.Replied, db.CampaignEventTypeFailed: n.Failed,
+		}}, err
 	})
 }
 

@@ -143,7 +143,7 @@ func TestEndToEnd(t *testing.T) {
 		ID uuid.UUID `json:"id"`
 	}
 	a.do(request{method: "POST", path: "/api/v1/campaigns", host: host, token: ana,
-		body: map[string]any{"name": "Clareamento de verão", "audience_filter": map[string]any{"tags": []string{"vip"}}}}).
+		body: map[string]any{"name": "Clareamento de verão", "message_template": "Clareamento com 20% de desconto", "audience_filter": map[string]any{"tags": []string{"vip"}}}}).
 		expect(t, http.StatusCreated).into(t, &campaign)
 	var launch struct {
 		Queued int `json:"queued"`

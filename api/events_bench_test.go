@@ -34,25 +34,7 @@ func BenchmarkEventFanOut(b *testing.B) {
 	tn := dbtest.SeedTenant(b, d, "clinica-a")
 	ctx := context.Background()
 
-	bin := filepath.Join(b.TempDir(), "server")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/server").CombinedOutput(); err != nil {
-		b.Fatalf("build the server: %v\n%s", err, out)
-	}
-	listener, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	addr := listener.Addr().String()
-	listener.Close()
-	server := exec.Command(bin, "serve")
-	server.Env = append(os.Environ(), "DATABASE_URL="+d.AppURL, "HTTP_ADDR="+addr, "SUPABASE_JWT_SECRET="+testSecret,
-		"EVENT_STREAMS_PER_USER="+strconv.Itoa(streams), "EVENT_STREAMS_PER_TENANT="+strconv.Itoa(streams))
-	if err := server.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer func() { server.Process.Kill(); server.Wait() }()
-	base := "http://" + addr
-	waitReady(b, base)
+	base, server := benchServer(b, d, "EVENT_STREAMS_PER_USER="+strconv.Itoa(streams), "EVENT_STREAMS_PER_TENANT="+strconv.Itoa(streams))
 	idleRSS := rssMiB(b, server.Process.Pid)
 
 	tokens, err := auth.New(auth.Config{JWTSecret: testSecret})
@@ -150,6 +132,31 @@ func BenchmarkEventFanOut(b *testing.B) {
 	b.ReportMetric(openRSS, "streams_rss_MiB")
 	b.ReportMetric(streamingRSS, "streaming_rss_MiB")
 	b.ReportMetric((streamingRSS-idleRSS)*1024/float64(streams), "KiB/stream")
+}
+
+// benchServer builds the server binary and runs `server serve` on the database, as
+// atende_app with the test secret and env added, until the benchmark ends; it returns
+// the server's base URL once it is ready.
+func benchServer(b *testing.B, d *dbtest.Database, env ...string) (string, *exec.Cmd) {
+	bin := filepath.Join(b.TempDir(), "server")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/server").CombinedOutput(); err != nil {
+		b.Fatalf("build the server: %v\n%s", err, out)
+	}
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr := listener.Addr().String()
+	listener.Close()
+	server := exec.Command(bin, "serve")
+	server.Env = append(append(os.Environ(), "DATABASE_URL="+d.AppURL, "HTTP_ADDR="+addr, "SUPABASE_JWT_SECRET="+testSecret), env...)
+	if err := server.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { server.Process.Kill(); server.Wait() })
+	base := "http://" + addr
+	waitReady(b, base)
+	return base, server
 }
 
 func benchEnv(b *testing.B, name string, fallback int) int {

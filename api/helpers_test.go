@@ -19,6 +19,8 @@ import (
 	"github.com/atende/atende/api"
 	"github.com/atende/atende/auth"
 	"github.com/atende/atende/db/dbtest"
+	"github.com/atende/atende/delivery"
+	"github.com/atende/atende/whatsapp/whatsapptest"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 )
@@ -45,7 +47,15 @@ type testAPI struct {
 	echo *echo.Echo
 	// dns answers the server's TXT lookups (custom domain verification).
 	dns *fakeDNS
+	// graph is the fake Graph API the server checks WhatsApp numbers with.
+	graph *whatsapptest.Graph
 }
+
+// Meta app settings of the test server.
+const (
+	testAppSecret   = "test-meta-app-secret"
+	testVerifyToken = "test-verify-token"
+)
 
 // fakeDNS holds the TXT records the tests publish.
 type fakeDNS struct {
@@ -107,11 +117,21 @@ func newTestAPIWith(t *testing.T, tokens *auth.Verifier) *testAPI {
 }
 
 // serveTestAPI serves the API on the database with cfg, completed with the test
-// server's base domain, body limit and DNS.
+// server's base domain, body limit, DNS, Meta app and fake Graph API, and (unless cfg
+// has one) a Delivery that queues jobs without working them.
 func serveTestAPI(t *testing.T, d *dbtest.Database, cfg api.Config, tokens *auth.Verifier) *testAPI {
 	t.Helper()
 	dns := &fakeDNS{records: map[string][]string{}}
+	graph := whatsapptest.New(t)
 	cfg.BaseDomain, cfg.BodyLimit, cfg.Resolver = baseDomain, "64K", dns
+	cfg.WhatsApp = api.WhatsAppConfig{Graph: graph.Client(), AppSecret: testAppSecret, VerifyToken: testVerifyToken}
+	if cfg.Delivery == nil {
+		outbox, err := delivery.New(d.App, delivery.Config{Graph: graph.Client()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Delivery = outbox
+	}
 	if cfg.Fairness == (api.Fairness{}) {
 		// Tests make requests far faster than people do; TestFairness tests the limits.
 		cfg.Fairness = api.Fairness{UserRate: 1e6, UserBurst: 1e6, TenantInFlight: 4, TenantQueue: 1000}
@@ -119,7 +139,7 @@ func serveTestAPI(t *testing.T, d *dbtest.Database, cfg api.Config, tokens *auth
 	e := api.New(cfg, d.App, tokens)
 	server := httptest.NewServer(newResponseValidator(t, e))
 	t.Cleanup(server.Close)
-	return &testAPI{t: t, db: d, server: server, tokens: tokens, echo: e, dns: dns}
+	return &testAPI{t: t, db: d, server: server, tokens: tokens, echo: e, dns: dns, graph: graph}
 }
 
 // token mints an access token for the auth user.

@@ -67,8 +67,8 @@ func (s *Server) listMessages(c echo.Context) error {
 		func(msg db.Message) timeKey { return timeKey{At: msg.CreatedAt, ID: msg.ID} })
 }
 
-// sendMessage queues the caller's reply for the provider; the same statement bumps the
-// conversation and marks it read.
+// sendMessage stores the caller's reply, queued, with the job that sends it; the same
+// statement bumps the conversation and marks it read.
 func (s *Server) sendMessage(c echo.Context) error {
 	id, err := pathID(c)
 	if err != nil {
@@ -79,7 +79,7 @@ func (s *Server) sendMessage(c echo.Context) error {
 		return err
 	}
 	return answer(c, http.StatusCreated, s.asMember, func(ctx context.Context, q *db.Queries, m member) (db.Message, error) {
-		return q.MessageCreateOutbound(ctx, db.MessageCreateOutboundParams{
+		return s.cfg.Delivery.Reply(ctx, q, db.MessageCreateOutboundParams{
 			TenantID: m.TenantID, ConversationID: id, SenderType: db.SenderTypeUser, SenderUserID: &m.UserID,
 			Content: req.Content, Media: req.Media,
 		})

@@ -14,6 +14,7 @@ var singletonTables = map[string]string{
 	"ai-config":      "ai_config",
 	"me":             "users",
 	"webhook-secret": "tenant_secrets",
+	"channels":       "channel_accounts",
 }
 
 // writeCommand is the SQL command a write route makes on its table: POST creates, except

@@ -18,7 +18,8 @@ func (s *Server) routes(e *echo.Echo) {
 	s.leadRoutes(v1)
 	s.conversationRoutes(v1)
 	s.messageRoutes(v1)
-	s.webhookRoutes(v1) // no token: signed per tenant
+	s.webhookRoutes(v1)  // no token: signed per tenant
+	s.whatsAppRoutes(v1) // its webhook signed with the Meta app's secret
 	s.campaignRoutes(v1)
 	s.aiConfigRoutes(v1)
 	s.knowledgeRoutes(v1)

@@ -89,9 +89,13 @@ func requestSchema(op *openapi3.Operation) *openapi3.Schema {
 	return media.Schema.Value
 }
 
-// sample builds the smallest value the schema accepts: an object with its required
-// properties, the first enum value, the minimum, a UUID for format uuid, and so on.
+// sample builds the smallest value the schema accepts: its example when it has one (a
+// pattern the generator cannot satisfy), an object with its required properties, the
+// first enum value, the minimum, a UUID for format uuid, and so on.
 func sample(s *openapi3.Schema) any {
+	if s.Example != nil {
+		return s.Example
+	}
 	for _, e := range s.Enum {
 		if e != nil {
 			return e
@@ -153,7 +157,7 @@ var resourceTables = map[string]string{
 
 // skippedRoutes are routes the generated sweeps cannot drive, with the reason.
 var skippedRoutes = map[string]string{
-	"webhooks": "addressed by tenant id and authenticated by the tenant's HMAC signature, not by a token; webhooks_test.go covers foreign tenants, bad signatures and bad bodies",
+	"webhooks": "addressed by tenant id (or, for WhatsApp, by Meta's phone number id) and authenticated by an HMAC signature, not by a token; webhooks_test.go and whatsapp_test.go cover foreign tenants, bad signatures and bad bodies",
 }
 
 // tenantKeySetting is a setting key that only the tenant it is created for has.

@@ -13,7 +13,9 @@ import (
 
 	"github.com/atende/atende/auth"
 	"github.com/atende/atende/db"
+	"github.com/atende/atende/delivery"
 	"github.com/atende/atende/live"
+	"github.com/atende/atende/whatsapp"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -40,6 +42,10 @@ type Config struct {
 	// Events follows the database's live events for GET /api/v1/events; nil answers that
 	// route 503.
 	Events *live.Hub
+	// Delivery stores replies and launches campaigns with the jobs that send them.
+	Delivery *delivery.Delivery
+	// WhatsApp is the platform's Meta app.
+	WhatsApp WhatsAppConfig
 	// Invites asks Supabase Auth to email new invitations; nil when not configured
 	// (SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY), and then the invitation is only
 	// stored.
@@ -78,6 +84,9 @@ func New(cfg Config, database db.DB, tokens *auth.Verifier) *echo.Echo {
 	}
 	if cfg.Resolver == nil {
 		cfg.Resolver = net.DefaultResolver
+	}
+	if cfg.WhatsApp.Graph == nil {
+		cfg.WhatsApp.Graph = whatsapp.NewClient("", 30*time.Second)
 	}
 	if cfg.Fairness == (Fairness{}) && database.Pool != nil {
 		cfg.Fairness = DefaultFairness(int(database.Pool.Config().MaxConns))

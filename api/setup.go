@@ -1,14 +1,12 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 
 	"github.com/atende/atende/db"
 	"github.com/atende/atende/input"
-	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 )
 
@@ -106,43 +104,19 @@ func (s *Server) setup(c echo.Context) error {
 	}
 	var tenant db.Tenant
 	err = s.db.AsServiceFor(ctx, id.Claims, func(q *db.Queries) (err error) {
-		tenant, err = createOwnTenant(ctx, q, id.UserID, newTenant)
+		tenant, err = db.CreateOwnTenant(ctx, q, id.UserID, newTenant)
 		return err
 	})
-	if err != nil {
+	var refused *db.RefusedError
+	switch {
+	case errors.Is(err, db.ErrNoProfile):
+		return errAccountGone()
+	case errors.As(err, &refused):
+		return refusal(refused.Reason)
+	case err != nil:
 		return err
 	}
 	// Its hosts may be cached as belonging to no tenant.
 	s.hosts.forget(tenant.ID)
 	return c.JSON(http.StatusCreated, tenantResourceOf(tenant))
-}
-
-// createOwnTenant creates the tenant and attaches the user to it as owner, on a
-// service-role transaction on the user's behalf (db.DB.AsServiceFor).
-func createOwnTenant(ctx context.Context, q *db.Queries, userID uuid.UUID, newTenant db.NewTenant) (db.Tenant, error) {
-	alreadyMember := problem(http.StatusConflict, "you already belong to a tenant; a user belongs to one tenant only")
-	caller, err := q.UserGetCaller(ctx, userID)
-	switch {
-	case errors.Is(err, db.ErrNotFound):
-		return db.Tenant{}, errAccountGone()
-	case err != nil:
-		return db.Tenant{}, err
-	}
-	if err := refusal(caller.Refusal); err != nil {
-		return db.Tenant{}, err
-	}
-	if caller.User.TenantID != nil {
-		return db.Tenant{}, alreadyMember
-	}
-	tenant, err := db.CreateTenant(ctx, q, newTenant)
-	if err != nil {
-		return db.Tenant{}, err
-	}
-	// The attach updates only a profile still without a tenant: a concurrent setup by the
-	// same user that committed first leaves nothing to update.
-	_, err = q.UserAttachToTenant(ctx, db.UserAttachToTenantParams{TenantID: tenant.ID, Role: db.UserRoleOwner, ID: userID})
-	if errors.Is(err, db.ErrNotFound) {
-		return db.Tenant{}, alreadyMember
-	}
-	return tenant, err
 }

@@ -234,21 +234,31 @@ func (s *Server) receiveInbound(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	stored, err := s.db.StoreInbound(c.Request().Context(), db.MessageStoreInboundParams{
+	receipt, err := s.receiveMessage(c.Request().Context(), tenantID, req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, receipt)
+}
+
+// receiveMessage stores one message a provider delivered (db.StoreInbound): the one way
+// in of the generic and the WhatsApp webhooks.
+func (s *Server) receiveMessage(ctx context.Context, tenantID uuid.UUID, req inboundMessage) (inboundReceipt, error) {
+	stored, err := s.db.StoreInbound(ctx, db.MessageStoreInboundParams{
 		TenantID: tenantID, Channel: *req.Channel, Sender: *req.From, SenderName: req.Name,
 		Content: req.Content, Media: req.Media, ExternalID: req.ExternalID, SentAt: req.sentAt,
 	})
 	if errors.Is(err, db.ErrSuspended) {
-		return problem(http.StatusLocked, "the tenant is suspended: it takes no deliveries until it is reactivated")
+		return inboundReceipt{}, problem(http.StatusLocked, "the tenant is suspended: it takes no deliveries until it is reactivated")
 	}
 	if err != nil {
-		return err
+		return inboundReceipt{}, err
 	}
 	receipt := inboundReceipt{MessageID: stored.MessageID, ConversationID: stored.ConversationID, Duplicate: stored.Duplicate}
 	if stored.ContactID != uuid.Nil { // nil: the contact was deleted since
 		receipt.ContactID = &stored.ContactID
 	}
-	return c.JSON(http.StatusOK, receipt)
+	return receipt, nil
 }
 
 // reportableStatuses are the statuses a provider reports; queued is only ours.

@@ -15,6 +15,7 @@ import (
 	"github.com/atende/atende/api"
 	"github.com/atende/atende/auth"
 	"github.com/atende/atende/db"
+	"github.com/atende/atende/delivery"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -55,7 +56,11 @@ func Capture(ctx context.Context, appURL string, verifier *auth.Verifier, endpoi
 		return nil, nil, err
 	}
 	defer pool.Close()
-	p.handler = api.New(api.Config{}, db.DB{Pool: pool}, verifier)
+	outbox, err := delivery.New(db.DB{Pool: pool}, delivery.Config{}) // queues a reply's job, as serve does
+	if err != nil {
+		return nil, nil, err
+	}
+	p.handler = api.New(api.Config{Delivery: outbox}, db.DB{Pool: pool}, verifier)
 	// The handler logs to slog's default logger: its warnings and errors tell why a
 	// request failed; its access log is not the bench's output.
 	defer slog.SetDefault(slog.Default())

@@ -59,7 +59,9 @@ func startServer(ctx context.Context, binary, dir, appURL, jwtSecret string) (*s
 		return nil, err
 	}
 	defer logFile.Close() // the child has its own descriptor
-	s.cmd = exec.Command(binary, "serve")
+	// The API alone: the replies it stores queue their jobs, which no worker competes
+	// with the requests to send (make bench-campaign measures delivery).
+	s.cmd = exec.Command(binary, "serve", "--workers=false")
 	s.cmd.Env = serverEnvironment(appURL, jwtSecret, addr)
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
 	ownProcessGroup(s.cmd)

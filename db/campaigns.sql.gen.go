@@ -13,11 +13,37 @@ import (
 	"github.com/google/uuid"
 )
 
+const campaignCompleteIfDone = `-- name: CampaignCompleteIfDone :one
+with completed as (
+  update campaigns set status = 'completed', updated_at = now()
+  where tenant_id = $1::uuid and id = $2::uuid and status = 'running' and dispatched_at is not null
+    and not exists (select from messages m
+      where m.tenant_id = $1::uuid and m.campaign_id = $2::uuid and m.status = 'queued')
+  returning status
+)
+select coalesce((select status from completed), c.status)::campaign_status as status
+from campaigns c where c.tenant_id = $1::uuid and c.id = $2::uuid
+`
+
+type CampaignCompleteIfDoneParams struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	ID       uuid.UUID `json:"id"`
+}
+
+// Completes a running campaign whose recipients all have their message and none of whose
+// messages is still queued. Returns the campaign's status after it (no row: deleted).
+func (q *Queries) CampaignCompleteIfDone(ctx context.Context, arg CampaignCompleteIfDoneParams) (CampaignStatus, error) {
+	row := q.db.QueryRow(ctx, campaignCompleteIfDone, arg.TenantID, arg.ID)
+	var status CampaignStatus
+	err := row.Scan(&status)
+	return status, err
+}
+
 const campaignCreate = `-- name: CampaignCreate :one
 insert into campaigns (tenant_id, name, channel, status, message_template, audience_filter, scheduled_at)
 values ($1::uuid, $2::text, $3::channel, $4::campaign_status, $5::text,
   $6::jsonb, $7::timestamptz)
-returning tenant_id, id, name, channel, status, message_template, audience_filter, scheduled_at, started_at, completed_at, created_at, updated_at
+returning tenant_id, id, name, channel, status, message_template, audience_filter, scheduled_at, started_at, completed_at, created_at, updated_at, dispatched_at
 `
 
 type CampaignCreateParams struct {
@@ -54,6 +80,7 @@ func (q *Queries) CampaignCreate(ctx context.Context, arg CampaignCreateParams) 
 		&i.CompletedAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.DispatchedAt,
 	)
 	return i, err
 }
@@ -75,8 +102,80 @@ func (q *Queries) CampaignDelete(ctx context.Context, arg CampaignDeleteParams) 
 	return result.RowsAffected(), nil
 }
 
+const campaignDispatchBatch = `-- name: CampaignDispatchBatch :many
+with campaign as (
+  select tenant_id, id, name, channel, status, message_template, audience_filter, scheduled_at, started_at, completed_at, created_at, updated_at, dispatched_at from campaigns where tenant_id = $1::uuid and id = $2::uuid and status = 'running'
+), recipient as (
+  select e.contact_id from campaign_events e join campaign on campaign.id = e.campaign_id
+  where e.tenant_id = $1::uuid and e.campaign_id = $2::uuid and e.event_type = 'queued'
+    and e.contact_id > $3::uuid
+  order by e.contact_id
+  limit $4::integer
+), conversation as (
+  insert into conversations (tenant_id, contact_id, channel)
+  select $1::uuid, recipient.contact_id, campaign.channel from recipient, campaign
+  on conflict (tenant_id, contact_id, channel) where status <> 'closed'
+  do update set last_message_at = greatest(conversations.last_message_at, now()), updated_at = now()
+  returning id, contact_id
+), message as (
+  insert into messages (tenant_id, conversation_id, channel, direction, sender_type, content, campaign_id)
+  select $1::uuid, conversation.id, campaign.channel, 'outbound', 'system', campaign.message_template, campaign.id
+  from conversation, campaign
+  on conflict (tenant_id, campaign_id, conversation_id) where campaign_id is not null do nothing
+  returning id, conversation_id
+)
+select recipient.contact_id, message.id as message_id
+from recipient
+join conversation on conversation.contact_id = recipient.contact_id
+left join message on message.conversation_id = conversation.id
+order by recipient.contact_id
+`
+
+type CampaignDispatchBatchParams struct {
+	TenantID       uuid.UUID `json:"tenant_id"`
+	CampaignID     uuid.UUID `json:"campaign_id"`
+	AfterContactID uuid.UUID `json:"after_contact_id"`
+	BatchSize      int32     `json:"batch_size"`
+}
+
+type CampaignDispatchBatchRow struct {
+	ContactID uuid.UUID  `json:"contact_id"`
+	MessageID *uuid.UUID `json:"message_id"`
+}
+
+// Gives the next recipients of a running campaign (its queued events, in contact order
+// after @after_contact_id) their message: in the contact's open conversation on the
+// campaign's channel, opened when there is none, at most one message per campaign and
+// conversation, so a repeated batch creates nothing twice. Returns each recipient with
+// the message created for it (null when it had one already). No rows: no recipient
+// left, or the campaign is not running.
+func (q *Queries) CampaignDispatchBatch(ctx context.Context, arg CampaignDispatchBatchParams) ([]CampaignDispatchBatchRow, error) {
+	rows, err := q.db.Query(ctx, campaignDispatchBatch,
+		arg.TenantID,
+		arg.CampaignID,
+		arg.AfterContactID,
+		arg.BatchSize,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CampaignDispatchBatchRow{}
+	for rows.Next() {
+		var i CampaignDispatchBatchRow
+		if err := rows.Scan(&i.ContactID, &i.MessageID); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const campaignGet = `-- name: CampaignGet :one
-select tenant_id, id, name, channel, status, message_template, audience_filter, scheduled_at, started_at, completed_at, created_at, updated_at from campaigns where tenant_id = $1::uuid and id = $2::uuid
+select tenant_id, id, name, channel, status, message_template, audience_filter, scheduled_at, started_at, completed_at, created_at, updated_at, dispatched_at from campaigns where tenant_id = $1::uuid and id = $2::uuid
 `
 
 type CampaignGetParams struct {
@@ -100,6 +199,7 @@ func (q *Queries) CampaignGet(ctx context.Context, arg CampaignGetParams) (Campa
 		&i.CompletedAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.DispatchedAt,
 	)
 	return i, err
 }
@@ -109,7 +209,7 @@ with campaign as (
   update campaigns
   set status = 'running', updated_at = now()
   where tenant_id = $1::uuid and id = $2::uuid and status in ('draft', 'scheduled', 'running')
-  returning tenant_id, id, name, channel, status, message_template, audience_filter, scheduled_at, started_at, completed_at, created_at, updated_at
+  returning tenant_id, id, name, channel, status, message_template, audience_filter, scheduled_at, started_at, completed_at, created_at, updated_at, dispatched_at
 ), queued as (
   insert into campaign_events (tenant_id, campaign_id, contact_id, event_type)
   select c.tenant_id, campaign.id, c.id, 'queued'
@@ -122,7 +222,7 @@ with campaign as (
   on conflict (tenant_id, campaign_id, contact_id, event_type) do nothing
   returning 1
 )
-select campaign.tenant_id, campaign.id, campaign.name, campaign.channel, campaign.status, campaign.message_template, campaign.audience_filter, campaign.scheduled_at, campaign.started_at, campaign.completed_at, campaign.created_at, campaign.updated_at, (select count(*) from queued)::bigint as queued_count
+select campaign.tenant_id, campaign.id, campaign.name, campaign.channel, campaign.status, campaign.message_template, campaign.audience_filter, campaign.scheduled_at, campaign.started_at, campaign.completed_at, campaign.created_at, campaign.updated_at, campaign.dispatched_at, (select count(*) from queued)::bigint as queued_count
 from campaign
 `
 
@@ -144,6 +244,7 @@ type CampaignLaunchRow struct {
 	CompletedAt     *time.Time      `json:"completed_at"`
 	CreatedAt       time.Time       `json:"created_at"`
 	UpdatedAt       time.Time       `json:"updated_at"`
+	DispatchedAt    *time.Time      `json:"dispatched_at"`
 	QueuedCount     int64           `json:"queued_count"`
 }
 
@@ -167,13 +268,14 @@ func (q *Queries) CampaignLaunch(ctx context.Context, arg CampaignLaunchParams) 
 		&i.CompletedAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.DispatchedAt,
 		&i.QueuedCount,
 	)
 	return i, err
 }
 
 const campaignList = `-- name: CampaignList :many
-select tenant_id, id, name, channel, status, message_template, audience_filter, scheduled_at, started_at, completed_at, created_at, updated_at from campaigns
+select tenant_id, id, name, channel, status, message_template, audience_filter, scheduled_at, started_at, completed_at, created_at, updated_at, dispatched_at from campaigns
 where tenant_id = $1::uuid
   and ($2::timestamptz is null
     or (created_at, id) < ($2::timestamptz, $3::uuid))
@@ -215,6 +317,7 @@ func (q *Queries) CampaignList(ctx context.Context, arg CampaignListParams) ([]C
 			&i.CompletedAt,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.DispatchedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -226,12 +329,53 @@ func (q *Queries) CampaignList(ctx context.Context, arg CampaignListParams) ([]C
 	return items, nil
 }
 
-const campaignStats = `-- name: CampaignStats :many
-select event_type, count(*)::bigint as events
-from campaign_events
-where tenant_id = $1::uuid and campaign_id = $2::uuid
-group by event_type
-order by event_type
+const campaignMarkDispatched = `-- name: CampaignMarkDispatched :execrows
+update campaigns set dispatched_at = now()
+where tenant_id = $1::uuid and id = $2::uuid and status = 'running'
+`
+
+type CampaignMarkDispatchedParams struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	ID       uuid.UUID `json:"id"`
+}
+
+// Every recipient of the running campaign has its message.
+func (q *Queries) CampaignMarkDispatched(ctx context.Context, arg CampaignMarkDispatchedParams) (int64, error) {
+	result, err := q.db.Exec(ctx, campaignMarkDispatched, arg.TenantID, arg.ID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const campaignRedispatch = `-- name: CampaignRedispatch :exec
+update campaigns set dispatched_at = null where tenant_id = $1::uuid and id = $2::uuid
+`
+
+type CampaignRedispatchParams struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	ID       uuid.UUID `json:"id"`
+}
+
+// A launch's new recipients are still to get their message: the campaign is not done
+// before they do. Runs as service_role (members may not write dispatched_at).
+func (q *Queries) CampaignRedispatch(ctx context.Context, arg CampaignRedispatchParams) error {
+	_, err := q.db.Exec(ctx, campaignRedispatch, arg.TenantID, arg.ID)
+	return err
+}
+
+const campaignStats = `-- name: CampaignStats :one
+select
+  (select count(*) from campaign_events e
+    where e.tenant_id = $1::uuid and e.campaign_id = $2::uuid and e.event_type = 'queued')::bigint as queued,
+  (select count(*) from campaign_events e
+    where e.tenant_id = $1::uuid and e.campaign_id = $2::uuid and e.event_type = 'replied')::bigint as replied,
+  count(*) filter (where m.status in ('sent', 'delivered', 'read'))::bigint as sent,
+  count(*) filter (where m.status in ('delivered', 'read'))::bigint as delivered,
+  count(*) filter (where m.status = 'read')::bigint as read,
+  count(*) filter (where m.status = 'failed')::bigint as failed
+from messages m
+where m.tenant_id = $1::uuid and m.campaign_id = $2::uuid
 `
 
 type CampaignStatsParams struct {
@@ -240,29 +384,29 @@ type CampaignStatsParams struct {
 }
 
 type CampaignStatsRow struct {
-	EventType CampaignEventType `json:"event_type"`
-	Events    int64             `json:"events"`
+	Queued    int64 `json:"queued"`
+	Replied   int64 `json:"replied"`
+	Sent      int64 `json:"sent"`
+	Delivered int64 `json:"delivered"`
+	Read      int64 `json:"read"`
+	Failed    int64 `json:"failed"`
 }
 
-// Events of a campaign counted by type.
-func (q *Queries) CampaignStats(ctx context.Context, arg CampaignStatsParams) ([]CampaignStatsRow, error) {
-	rows, err := q.db.Query(ctx, campaignStats, arg.TenantID, arg.CampaignID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []CampaignStatsRow{}
-	for rows.Next() {
-		var i CampaignStatsRow
-		if err := rows.Scan(&i.EventType, &i.Events); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
+// A campaign's audience (queued events) and replies (replied events), and its messages
+// counted by how far they got: sent counts every message the provider accepted (also
+// those delivered or read since), delivered those delivered or read.
+func (q *Queries) CampaignStats(ctx context.Context, arg CampaignStatsParams) (CampaignStatsRow, error) {
+	row := q.db.QueryRow(ctx, campaignStats, arg.TenantID, arg.CampaignID)
+	var i CampaignStatsRow
+	err := row.Scan(
+		&i.Queued,
+		&i.Replied,
+		&i.Sent,
+		&i.Delivered,
+		&i.Read,
+		&i.Failed,
+	)
+	return i, err
 }
 
 const campaignUpdate = `-- name: CampaignUpdate :one
@@ -274,7 +418,7 @@ update campaigns set
   scheduled_at = case when $6::boolean then $7::timestamptz else scheduled_at end,
   updated_at = now()
 where tenant_id = $8::uuid and id = $9::uuid
-returning tenant_id, id, name, channel, status, message_template, audience_filter, scheduled_at, started_at, completed_at, created_at, updated_at
+returning tenant_id, id, name, channel, status, message_template, audience_filter, scheduled_at, started_at, completed_at, created_at, updated_at, dispatched_at
 `
 
 type CampaignUpdateParams struct {
@@ -317,6 +461,7 @@ func (q *Queries) CampaignUpdate(ctx context.Context, arg CampaignUpdateParams) 
 		&i.CompletedAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.DispatchedAt,
 	)
 	return i, err
 }

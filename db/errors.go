@@ -96,6 +96,7 @@ var constraintFields = map[string]string{
 	"conversations_tenant_id_contact_id_fkey":               "contact_id",
 	"conversations_tenant_id_assigned_user_id_fkey":         "assigned_user_id",
 	"conversations_tenant_id_contact_id_channel_active_key": "contact_id",
+	"channel_accounts_phone_number_id_key":                  "phone_number_id",
 }
 
 // constraintReasons say why, for constraints whose PostgreSQL message is not written
@@ -110,6 +111,7 @@ var constraintReasons = map[string]string{
 	"users_avatar_url_https":                                "avatar_url must be an https URL",
 	"invitations_tenant_id_email_pending_key":               "this email already has a pending invitation",
 	"conversations_tenant_id_contact_id_channel_active_key": "the contact already has an open conversation on this channel",
+	"channel_accounts_phone_number_id_key":                  "another tenant has connected this WhatsApp number",
 }
 
 // MapError classifies err: pgx.ErrNoRows and PostgreSQL's no_data_found become

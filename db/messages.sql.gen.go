@@ -14,25 +14,27 @@ import (
 )
 
 const messageAdvanceStatus = `-- name: MessageAdvanceStatus :one
-update messages set status = $1::message_status
-where tenant_id = $2::uuid and channel = $3::channel and external_id = $4::text
+update messages set status = $1::message_status, status_reason = coalesce($2::text, status_reason)
+where tenant_id = $3::uuid and channel = $4::channel and external_id = $5::text
   and private.message_status_advances(status, $1::message_status)
-returning tenant_id, id, conversation_id, channel, direction, sender_type, sender_user_id, content, media, status, external_id, created_at
+returning tenant_id, id, conversation_id, channel, direction, sender_type, sender_user_id, content, media, status, external_id, created_at, status_reason, campaign_id
 `
 
 type MessageAdvanceStatusParams struct {
-	Status     MessageStatus `json:"status"`
-	TenantID   uuid.UUID     `json:"tenant_id"`
-	Channel    Channel       `json:"channel"`
-	ExternalID string        `json:"external_id"`
+	Status       MessageStatus `json:"status"`
+	StatusReason *string       `json:"status_reason"`
+	TenantID     uuid.UUID     `json:"tenant_id"`
+	Channel      Channel       `json:"channel"`
+	ExternalID   string        `json:"external_id"`
 }
 
-// A provider's status report. The status only moves forward (see
+// A provider's status report, with its reason when the message failed. The status only moves forward (see
 // private.message_status_advances): a late or repeated report changes nothing and
 // returns no row.
 func (q *Queries) MessageAdvanceStatus(ctx context.Context, arg MessageAdvanceStatusParams) (Message, error) {
 	row := q.db.QueryRow(ctx, messageAdvanceStatus,
 		arg.Status,
+		arg.StatusReason,
 		arg.TenantID,
 		arg.Channel,
 		arg.ExternalID,
@@ -51,6 +53,8 @@ func (q *Queries) MessageAdvanceStatus(ctx context.Context, arg MessageAdvanceSt
 		&i.Status,
 		&i.ExternalID,
 		&i.CreatedAt,
+		&i.StatusReason,
+		&i.CampaignID,
 	)
 	return i, err
 }
@@ -65,7 +69,7 @@ insert into messages (tenant_id, conversation_id, channel, direction, sender_typ
 select conversation.tenant_id, conversation.id, conversation.channel, 'outbound', $1::sender_type,
   $2::uuid, $3::text, $4::jsonb
 from conversation
-returning tenant_id, id, conversation_id, channel, direction, sender_type, sender_user_id, content, media, status, external_id, created_at
+returning tenant_id, id, conversation_id, channel, direction, sender_type, sender_user_id, content, media, status, external_id, created_at, status_reason, campaign_id
 `
 
 type MessageCreateOutboundParams struct {
@@ -102,12 +106,33 @@ func (q *Queries) MessageCreateOutbound(ctx context.Context, arg MessageCreateOu
 		&i.Status,
 		&i.ExternalID,
 		&i.CreatedAt,
+		&i.StatusReason,
+		&i.CampaignID,
 	)
 	return i, err
 }
 
+const messageDiscardUnsent = `-- name: MessageDiscardUnsent :execrows
+delete from messages
+where tenant_id = $1::uuid and id = $2::uuid and status = 'queued' and external_id is null
+`
+
+type MessageDiscardUnsentParams struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	ID       uuid.UUID `json:"id"`
+}
+
+// A campaign's message not sent when the campaign was cancelled or deleted: it goes.
+func (q *Queries) MessageDiscardUnsent(ctx context.Context, arg MessageDiscardUnsentParams) (int64, error) {
+	result, err := q.db.Exec(ctx, messageDiscardUnsent, arg.TenantID, arg.ID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const messageGet = `-- name: MessageGet :one
-select tenant_id, id, conversation_id, channel, direction, sender_type, sender_user_id, content, media, status, external_id, created_at from messages where tenant_id = $1::uuid and id = $2::uuid
+select tenant_id, id, conversation_id, channel, direction, sender_type, sender_user_id, content, media, status, external_id, created_at, status_reason, campaign_id from messages where tenant_id = $1::uuid and id = $2::uuid
 `
 
 type MessageGetParams struct {
@@ -131,12 +156,14 @@ func (q *Queries) MessageGet(ctx context.Context, arg MessageGetParams) (Message
 		&i.Status,
 		&i.ExternalID,
 		&i.CreatedAt,
+		&i.StatusReason,
+		&i.CampaignID,
 	)
 	return i, err
 }
 
 const messageGetByExternalID = `-- name: MessageGetByExternalID :one
-select tenant_id, id, conversation_id, channel, direction, sender_type, sender_user_id, content, media, status, external_id, created_at from messages
+select tenant_id, id, conversation_id, channel, direction, sender_type, sender_user_id, content, media, status, external_id, created_at, status_reason, campaign_id from messages
 where tenant_id = $1::uuid and channel = $2::channel and external_id = $3::text
 `
 
@@ -162,12 +189,14 @@ func (q *Queries) MessageGetByExternalID(ctx context.Context, arg MessageGetByEx
 		&i.Status,
 		&i.ExternalID,
 		&i.CreatedAt,
+		&i.StatusReason,
+		&i.CampaignID,
 	)
 	return i, err
 }
 
 const messageListByConversation = `-- name: MessageListByConversation :many
-select tenant_id, id, conversation_id, channel, direction, sender_type, sender_user_id, content, media, status, external_id, created_at from messages
+select tenant_id, id, conversation_id, channel, direction, sender_type, sender_user_id, content, media, status, external_id, created_at, status_reason, campaign_id from messages
 where tenant_id = $1::uuid and conversation_id = $2::uuid
   and ($3::timestamptz is null
     or (created_at, id) < ($3::timestamptz, $4::uuid))
@@ -212,6 +241,8 @@ func (q *Queries) MessageListByConversation(ctx context.Context, arg MessageList
 			&i.Status,
 			&i.ExternalID,
 			&i.CreatedAt,
+			&i.StatusReason,
+			&i.CampaignID,
 		); err != nil {
 			return nil, err
 		}
@@ -223,10 +254,133 @@ func (q *Queries) MessageListByConversation(ctx context.Context, arg MessageList
 	return items, nil
 }
 
+const messageMarkFailed = `-- name: MessageMarkFailed :one
+update messages set status = 'failed', status_reason = $1::text
+where tenant_id = $2::uuid and id = $3::uuid and status = 'queued'
+returning tenant_id, id, conversation_id, channel, direction, sender_type, sender_user_id, content, media, status, external_id, created_at, status_reason, campaign_id
+`
+
+type MessageMarkFailedParams struct {
+	StatusReason string    `json:"status_reason"`
+	TenantID     uuid.UUID `json:"tenant_id"`
+	ID           uuid.UUID `json:"id"`
+}
+
+// The provider refused the message for good, or every attempt failed: failed, with why.
+func (q *Queries) MessageMarkFailed(ctx context.Context, arg MessageMarkFailedParams) (Message, error) {
+	row := q.db.QueryRow(ctx, messageMarkFailed, arg.StatusReason, arg.TenantID, arg.ID)
+	var i Message
+	err := row.Scan(
+		&i.TenantID,
+		&i.ID,
+		&i.ConversationID,
+		&i.Channel,
+		&i.Direction,
+		&i.SenderType,
+		&i.SenderUserID,
+		&i.Content,
+		&i.Media,
+		&i.Status,
+		&i.ExternalID,
+		&i.CreatedAt,
+		&i.StatusReason,
+		&i.CampaignID,
+	)
+	return i, err
+}
+
+const messageMarkSent = `-- name: MessageMarkSent :one
+update messages set status = 'sent', external_id = $1::text
+where tenant_id = $2::uuid and id = $3::uuid and status = 'queued' and external_id is null
+returning tenant_id, id, conversation_id, channel, direction, sender_type, sender_user_id, content, media, status, external_id, created_at, status_reason, campaign_id
+`
+
+type MessageMarkSentParams struct {
+	ExternalID string    `json:"external_id"`
+	TenantID   uuid.UUID `json:"tenant_id"`
+	ID         uuid.UUID `json:"id"`
+}
+
+// The provider accepted the message: sent, under the provider's id. Only a queued message
+// without an id moves, so a repeated job changes nothing (no row).
+func (q *Queries) MessageMarkSent(ctx context.Context, arg MessageMarkSentParams) (Message, error) {
+	row := q.db.QueryRow(ctx, messageMarkSent, arg.ExternalID, arg.TenantID, arg.ID)
+	var i Message
+	err := row.Scan(
+		&i.TenantID,
+		&i.ID,
+		&i.ConversationID,
+		&i.Channel,
+		&i.Direction,
+		&i.SenderType,
+		&i.SenderUserID,
+		&i.Content,
+		&i.Media,
+		&i.Status,
+		&i.ExternalID,
+		&i.CreatedAt,
+		&i.StatusReason,
+		&i.CampaignID,
+	)
+	return i, err
+}
+
+const messageSendPrepare = `-- name: MessageSendPrepare :one
+select m.id, m.channel, m.status, m.external_id, m.content, m.media, m.campaign_id,
+  ct.phone as contact_phone, a.phone_number_id, a.access_token, cp.status as campaign_status
+from messages m
+join conversations cv on cv.tenant_id = m.tenant_id and cv.id = m.conversation_id
+left join contacts ct on ct.tenant_id = cv.tenant_id and ct.id = cv.contact_id
+left join channel_accounts a on a.tenant_id = m.tenant_id and a.channel = m.channel
+left join campaigns cp on cp.tenant_id = m.tenant_id and cp.id = m.campaign_id
+where m.tenant_id = $1::uuid and m.id = $2::uuid and m.direction = 'outbound'
+`
+
+type MessageSendPrepareParams struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	ID       uuid.UUID `json:"id"`
+}
+
+type MessageSendPrepareRow struct {
+	ID             uuid.UUID       `json:"id"`
+	Channel        Channel         `json:"channel"`
+	Status         MessageStatus   `json:"status"`
+	ExternalID     *string         `json:"external_id"`
+	Content        *string         `json:"content"`
+	Media          json.RawMessage `json:"media"`
+	CampaignID     *uuid.UUID      `json:"campaign_id"`
+	ContactPhone   *string         `json:"contact_phone"`
+	PhoneNumberID  *string         `json:"phone_number_id"`
+	AccessToken    *string         `json:"access_token"`
+	CampaignStatus *CampaignStatus `json:"campaign_status"`
+}
+
+// What sending an outbound message needs, read as service_role: the message, the phone of
+// its conversation's contact, the tenant's account on the channel (null when not
+// connected) and the status of the campaign that sent it (null when none, or deleted).
+func (q *Queries) MessageSendPrepare(ctx context.Context, arg MessageSendPrepareParams) (MessageSendPrepareRow, error) {
+	row := q.db.QueryRow(ctx, messageSendPrepare, arg.TenantID, arg.ID)
+	var i MessageSendPrepareRow
+	err := row.Scan(
+		&i.ID,
+		&i.Channel,
+		&i.Status,
+		&i.ExternalID,
+		&i.Content,
+		&i.Media,
+		&i.CampaignID,
+		&i.ContactPhone,
+		&i.PhoneNumberID,
+		&i.AccessToken,
+		&i.CampaignStatus,
+	)
+	return i, err
+}
+
 const messageSetExternalID = `-- name: MessageSetExternalID :one
 update messages set external_id = $1::text
 where tenant_id = $2::uuid and id = $3::uuid and external_id is null
-returning tenant_id, id, conversation_id, channel, direction, sender_type, sender_user_id, content, media, status, external_id, created_at
+returning tenant_id, id, conversation_id, channel, direction, sender_type, sender_user_id, content, media, status, external_id, created_at, status_reason, campaign_id
 `
 
 type MessageSetExternalIDParams struct {
@@ -256,6 +410,8 @@ func (q *Queries) MessageSetExternalID(ctx context.Context, arg MessageSetExtern
 		&i.Status,
 		&i.ExternalID,
 		&i.CreatedAt,
+		&i.StatusReason,
+		&i.CampaignID,
 	)
 	return i, err
 }

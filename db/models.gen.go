@@ -678,6 +678,7 @@ type Campaign struct {
 	CompletedAt     *time.Time      `json:"completed_at"`
 	CreatedAt       time.Time       `json:"created_at"`
 	UpdatedAt       time.Time       `json:"updated_at"`
+	DispatchedAt    *time.Time      `json:"-"`
 }
 
 type CampaignEvent struct {
@@ -688,6 +689,16 @@ type CampaignEvent struct {
 	EventType  CampaignEventType `json:"event_type"`
 	OccurredAt time.Time         `json:"occurred_at"`
 	Metadata   json.RawMessage   `json:"metadata"`
+}
+
+type ChannelAccount struct {
+	TenantID           uuid.UUID `json:"tenant_id"`
+	Channel            Channel   `json:"channel"`
+	PhoneNumberID      string    `json:"phone_number_id"`
+	DisplayPhoneNumber *string   `json:"display_phone_number"`
+	AccessToken        string    `json:"access_token"`
+	CreatedAt          time.Time `json:"created_at"`
+	UpdatedAt          time.Time `json:"updated_at"`
 }
 
 type Contact struct {
@@ -777,6 +788,15 @@ type Message struct {
 	Status         MessageStatus    `json:"status"`
 	ExternalID     *string          `json:"external_id"`
 	CreatedAt      time.Time        `json:"created_at"`
+	StatusReason   *string          `json:"status_reason"`
+	CampaignID     *uuid.UUID       `json:"campaign_id"`
+}
+
+type PrivateSendBucket struct {
+	TenantID      uuid.UUID `json:"tenant_id"`
+	PhoneNumberID string    `json:"phone_number_id"`
+	Tokens        float64   `json:"tokens"`
+	RefilledAt    time.Time `json:"refilled_at"`
 }
 
 type PrivateStreamTicket struct {

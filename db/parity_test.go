@@ -31,6 +31,10 @@ type parityCase struct {
 // SECURITY DEFINER function it may call that writes, the writes the API refuses for a
 // role or a state, and one it allows. Statements name the fixture with @tenant, @owner,
 // @admin, @agent, @invitee, @contact, @conversation, @campaign and @invitation.
+// disconnectWhatsApp removes the seeded tenant's WhatsApp number, so that a case may
+// connect one.
+const disconnectWhatsApp = `delete from channel_accounts where tenant_id = @tenant`
+
 var parityCases = map[string][]parityCase{
 	"tenants/update": {
 		{"an agent renames the tenant", "agent", nil, `update tenants set name = 'Tomada' where id = @tenant`, true},
@@ -120,8 +124,29 @@ var parityCases = map[string][]parityCase{
 			`insert into messages (tenant_id, conversation_id, channel, direction, sender_type, sender_user_id, content, external_id) values (@tenant, @conversation, 'whatsapp', 'outbound', 'user', @agent, 'Oi', 'wamid.forged')`, true},
 		{"an agent backdates a reply", "agent", nil,
 			`insert into messages (tenant_id, conversation_id, channel, direction, sender_type, sender_user_id, content, created_at) values (@tenant, @conversation, 'whatsapp', 'outbound', 'user', @agent, 'Oi', '2020-01-01')`, true},
+		{"an agent writes why a reply failed", "agent", nil,
+			`insert into messages (tenant_id, conversation_id, channel, direction, sender_type, sender_user_id, content, status_reason) values (@tenant, @conversation, 'whatsapp', 'outbound', 'user', @agent, 'Oi', 'x')`, true},
+		{"an agent files a reply under a campaign", "agent", nil,
+			`insert into messages (tenant_id, conversation_id, channel, direction, sender_type, sender_user_id, content, campaign_id) values (@tenant, @conversation, 'whatsapp', 'outbound', 'user', @agent, 'Oi', @campaign)`, true},
 		{"an agent replies", "agent", nil,
 			`insert into messages (tenant_id, conversation_id, channel, direction, sender_type, sender_user_id, content) values (@tenant, @conversation, 'whatsapp', 'outbound', 'user', @agent, 'Oi')`, false},
+	},
+	"channel_accounts/insert": {
+		{"an agent connects a WhatsApp number", "agent", []string{disconnectWhatsApp},
+			`insert into channel_accounts (tenant_id, channel, phone_number_id, access_token) values (@tenant, 'whatsapp', '123456', 'token')`, true},
+		{"an admin connects another tenant's number", "admin", []string{disconnectWhatsApp},
+			`insert into channel_accounts (tenant_id, channel, phone_number_id, access_token) values (@other_tenant, 'whatsapp', '123456', 'token')`, true},
+		{"an admin connects a WhatsApp number", "admin", []string{disconnectWhatsApp},
+			`insert into channel_accounts (tenant_id, channel, phone_number_id, access_token) values (@tenant, 'whatsapp', '123456', 'token')`, false},
+	},
+	"channel_accounts/update": {
+		{"an agent replaces the access token", "agent", nil, `update channel_accounts set access_token = 'mine' where tenant_id = @tenant`, true},
+		{"an admin moves the number to another tenant", "admin", nil, `update channel_accounts set tenant_id = @other_tenant where tenant_id = @tenant`, true},
+		{"an admin replaces the access token", "admin", nil, `update channel_accounts set access_token = 'new', updated_at = now() where tenant_id = @tenant`, false},
+	},
+	"channel_accounts/delete": {
+		{"an agent disconnects WhatsApp", "agent", nil, `delete from channel_accounts where tenant_id = @tenant`, true},
+		{"an admin disconnects WhatsApp", "admin", nil, `delete from channel_accounts where tenant_id = @tenant`, false},
 	},
 	"campaigns/insert": {
 		{"an agent creates a campaign", "agent", nil, `insert into campaigns (tenant_id, name) values (@tenant, 'Promo')`, true},

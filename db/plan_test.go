@@ -32,6 +32,8 @@ var globalKeyIndexes = map[string]bool{
 	// InvitationListForInvitee: the invitations addressed to the caller's email, in
 	// whichever tenant sent them.
 	"invitations_email_pending_idx": true,
+	// ChannelAccountTenant: the tenant whose WhatsApp number Meta's webhook names.
+	"channel_accounts_phone_number_id_key": true,
 }
 
 // TestQueryPlansUseTenantIndexes explains the generic plan of every generated query on a

@@ -58,12 +58,14 @@ var schemaRules = []struct{ name, query string }{
 				and not (p.provolatile = 's' and p.prosecdef)`},
 	// users' primary key is id = auth.users.id, unique across tenants by construction
 	// (tenant_id is null until onboarding); users_tenant_id_id_key is what the
-	// composite foreign keys reference.
+	// composite foreign keys reference. channel_accounts_phone_number_id_key: Meta's
+	// webhook names only the phone number, so a number is one tenant's platform-wide and
+	// is looked up before the tenant is known.
 	{"every primary key and unique index of a tenant table includes tenant_id", `
 			select i.indexrelid::regclass::text from pg_index i join pg_class c on c.oid = i.indrelid
 			where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p') and not c.relispartition
 				and c.relname <> 'tenants' and i.indisunique
-				and i.indexrelid <> 'public.users_pkey'::regclass
+				and i.indexrelid not in ('public.users_pkey'::regclass, 'public.channel_accounts_phone_number_id_key'::regclass)
 				and not exists (select from pg_attribute a
 					where a.attrelid = c.oid and a.attname = 'tenant_id' and a.attnum = any(i.indkey))`},
 	{"every foreign key between tenant tables is composite on tenant_id", `
@@ -78,12 +80,14 @@ var schemaRules = []struct{ name, query string }{
 						join pg_attribute y on y.attrelid = k.confrelid and y.attnum = u.ref
 					where x.attname = 'tenant_id' and y.attname = case when f.relname = 'tenants' then 'id' else 'tenant_id' end)`},
 	// invitations_email_pending_idx serves the signup trigger, which looks up an
-	// invitation by email precisely because it does not know the tenant yet.
+	// invitation by email precisely because it does not know the tenant yet; so does
+	// channel_accounts_phone_number_id_key for Meta's webhook.
 	{"every index of a tenant table leads with tenant_id", `
 			select i.indexrelid::regclass::text from pg_index i join pg_class c on c.oid = i.indrelid
 			where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p') and not c.relispartition
 				and c.relname <> 'tenants'
-				and i.indexrelid not in ('public.users_pkey'::regclass, 'public.invitations_email_pending_idx'::regclass)
+				and i.indexrelid not in ('public.users_pkey'::regclass, 'public.invitations_email_pending_idx'::regclass,
+					'public.channel_accounts_phone_number_id_key'::regclass)
 				and (select attname from pg_attribute where attrelid = c.oid and attnum = i.indkey[0]) is distinct from 'tenant_id'`},
 	{"views run with the caller's rights", `
 			select relname::text from pg_class

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/atende/atende/input"
@@ -56,6 +57,44 @@ func CreateTenant(ctx context.Context, q *Queries, t NewTenant) (Tenant, error) 
 		}
 	}
 	return tenant, nil
+}
+
+// ErrAlreadyMember refuses a tenant to a user who already belongs to one.
+var ErrAlreadyMember = &Error{Kind: ErrConflict, Reason: "you already belong to a tenant; a user belongs to one tenant only"}
+
+// RefusedError: the caller's account may not act now, as private.caller_refusal says
+// (deleted, banned, or their tenant suspended).
+type RefusedError struct{ Reason string }
+
+func (e *RefusedError) Error() string { return "the caller is refused: " + e.Reason }
+
+// CreateOwnTenant is "Setup de Novo Cliente": user, who belongs to no tenant, creates
+// one (CreateTenant) and becomes its owner. q is a service-role transaction on the
+// user's behalf (DB.AsServiceFor), so the tenant and its owner land together or not at
+// all. A user gone is ErrNoProfile, one refused a *RefusedError, one already a member
+// ErrAlreadyMember (also when a concurrent setup of theirs committed first).
+func CreateOwnTenant(ctx context.Context, q *Queries, userID uuid.UUID, t NewTenant) (Tenant, error) {
+	caller, err := q.UserGetCaller(ctx, userID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return Tenant{}, ErrNoProfile
+	case err != nil:
+		return Tenant{}, err
+	case caller.Refusal != "":
+		return Tenant{}, &RefusedError{Reason: caller.Refusal}
+	case caller.User.TenantID != nil:
+		return Tenant{}, ErrAlreadyMember
+	}
+	tenant, err := CreateTenant(ctx, q, t)
+	if err != nil {
+		return Tenant{}, err
+	}
+	// The attach updates only a profile still without a tenant.
+	_, err = q.UserAttachToTenant(ctx, UserAttachToTenantParams{TenantID: tenant.ID, Role: UserRoleOwner, ID: userID})
+	if errors.Is(err, ErrNotFound) {
+		return Tenant{}, ErrAlreadyMember
+	}
+	return tenant, err
 }
 
 // params checks and normalises the new tenant's fields.

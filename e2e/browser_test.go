@@ -28,6 +28,7 @@ import (
 	"github.com/atende/atende/api"
 	"github.com/atende/atende/auth"
 	"github.com/atende/atende/db/dbtest"
+	"github.com/atende/atende/delivery"
 	"github.com/atende/atende/legacy"
 	"github.com/atende/atende/live"
 	"github.com/jackc/pgx/v5"
@@ -117,7 +118,12 @@ func serveAPI(t *testing.T, d *dbtest.Database, authServer *dbtest.AuthServer, o
 	go func() { hub.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
 	<-hub.Ready()
-	handler := api.New(api.Config{BaseDomain: "localhost", CORSAllowedOrigins: origins, Events: hub, CursorKey: []byte(authServer.JWTSecret)}, d.App, tokens)
+	// Replies and launches queue their jobs; no worker sends them here.
+	outbox, err := delivery.New(d.App, delivery.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	handler := api.New(api.Config{BaseDomain: "localhost", CORSAllowedOrigins: origins, Events: hub, CursorKey: []byte(authServer.JWTSecret), Delivery: outbox}, d.App, tokens)
 	return serve(t, handler)
 }
 

@@ -1,5 +1,5 @@
-// Command server is Atende's one binary: the HTTP API, migrations, the V1.5 importer,
-// tenant administration and development tokens.
+// Command server is Atende's one binary: the HTTP API, the delivery workers, migrations,
+// the V1.5 importer, tenant administration and development tokens.
 //
 // Run it without arguments for the list of commands.
 package main
@@ -15,7 +15,8 @@ import (
 )
 
 const usage = `usage:
-  server serve                    serve the HTTP API (HTTP_ADDR, default :8080)
+  server serve [--workers=false]   serve the HTTP API (HTTP_ADDR, default :8080) and run the delivery workers
+  server work                     run the delivery workers alone
   server migrate up|down|status   apply, roll back one, or list the migrations
   server tenant create --name N --slug S [--admin-email E]   create a tenant, invite its first admin
   server token --user UUID [--ttl 1h]   print a development access token (needs SUPABASE_JWT_SECRET)
@@ -49,6 +50,8 @@ func run(ctx context.Context, args []string) error {
 	switch args[0] {
 	case "serve":
 		return runServe(ctx, args[1:])
+	case "work":
+		return runWork(ctx, args[1:])
 	case "migrate":
 		return runMigrate(ctx, args[1:])
 	case "tenant":

@@ -10,7 +10,8 @@ import (
 )
 
 // runMigrate applies (up), rolls back one (down) or lists (status) the embedded
-// migrations on DATABASE_ADMIN_URL.
+// migrations on DATABASE_ADMIN_URL. Up also applies the job queue's (River's) own
+// migrations, in schema river; down and status are ours alone.
 func runMigrate(ctx context.Context, args []string) error {
 	if len(args) != 1 {
 		return errUsage
@@ -34,7 +35,14 @@ func runMigrate(ctx context.Context, args []string) error {
 		if err != nil {
 			return fmt.Errorf("migrate up: %w", err)
 		}
-		if len(results) == 0 {
+		jobVersions, err := db.MigrateJobQueue(ctx, sqlDB)
+		for _, v := range jobVersions {
+			fmt.Printf("applied job queue (River) migration %d in schema %s\n", v, db.JobSchema)
+		}
+		if err != nil {
+			return err
+		}
+		if len(results) == 0 && len(jobVersions) == 0 {
 			fmt.Println("no pending migrations")
 		}
 	case "down":

@@ -19,11 +19,13 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// runServe serves the HTTP API until ctx ends (SIGINT, SIGTERM), then lets in-flight
-// requests finish and closes the pool.
+// runServe serves the HTTP API, and runs the delivery workers unless --workers=false,
+// until ctx ends (SIGINT, SIGTERM); then it lets in-flight requests and running jobs
+// finish and closes the pool.
 func runServe(ctx context.Context, args []string) error {
-	if len(args) != 0 {
-		return errUsage
+	workers, err := serveFlags(args)
+	if err != nil {
+		return err
 	}
 	tokens, err := newVerifier()
 	if err != nil {
@@ -33,11 +35,11 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	pool, err := db.OpenPool(ctx, env("DATABASE_URL", defaultDatabaseURL), settings.pool)
+	database, err := settings.openDatabase(ctx)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
+	defer database.Pool.Close()
 
 	cursors, err := cursorKey()
 	if err != nil {
@@ -61,6 +63,21 @@ func runServe(ctx context.Context, args []string) error {
 	})
 	go events.Run(ctx)
 
+	outbox, err := newDelivery(database, workers)
+	if err != nil {
+		return err
+	}
+	if workers {
+		if err := outbox.Start(ctx); err != nil {
+			return err
+		}
+		defer func() {
+			if err := stopDelivery(outbox); err != nil {
+				slog.Error("stopping the delivery workers", "error", err)
+			}
+		}()
+	}
+
 	handler := api.New(api.Config{
 		BaseDomain:         env("APP_BASE_DOMAIN", ""),
 		CursorKey:          cursors,
@@ -68,7 +85,13 @@ func runServe(ctx context.Context, args []string) error {
 		Events:             events,
 		Invites:            supabaseAdmin(),
 		Fairness:           settings.fairness,
-	}, db.DB{Pool: pool, StatementTimeout: settings.statementTimeout, LockTimeout: settings.lockTimeout}, tokens)
+		Delivery:           outbox,
+		WhatsApp: api.WhatsAppConfig{
+			Graph:       graphClient(),
+			AppSecret:   env("WHATSAPP_APP_SECRET", ""),
+			VerifyToken: env("WHATSAPP_VERIFY_TOKEN", ""),
+		},
+	}, database, tokens)
 	server := &http.Server{
 		Addr:              env("HTTP_ADDR", ":8080"),
 		Handler:           handler,
@@ -135,6 +158,16 @@ func serverSettings() (settings, error) {
 		}
 	}
 	return s, nil
+}
+
+// openDatabase opens the pool on DATABASE_URL and the transactions on it, as the
+// settings say; the caller closes the pool.
+func (s settings) openDatabase(ctx context.Context) (db.DB, error) {
+	pool, err := db.OpenPool(ctx, env("DATABASE_URL", defaultDatabaseURL), s.pool)
+	if err != nil {
+		return db.DB{}, err
+	}
+	return db.DB{Pool: pool, StatementTimeout: s.statementTimeout, LockTimeout: s.lockTimeout}, nil
 }
 
 // serveUntilDone serves on listener until ctx ends, then stops accepting connections

@@ -18,6 +18,9 @@ type Tenant struct {
 	ContactID      uuid.UUID
 	ConversationID uuid.UUID
 	CampaignID     uuid.UUID
+	// PhoneNumberID is the tenant's WhatsApp number (channel_accounts), whose access
+	// token is "token-<slug>".
+	PhoneNumberID string
 }
 
 // OwnerClaims are the verified token claims of the tenant's owner.
@@ -110,7 +113,7 @@ func SeedTenant(t testing.TB, d *Database, slug string) Tenant {
 			insert into leads_pipeline (tenant_id, contact_id, stage, value, owner_user_id)
 			select $1, id, 'new', 1500, $3 from contact
 		), campaign as (
-			insert into campaigns (tenant_id, name, audience_filter) values ($1, 'Promo', '{"tags": ["vip"]}')
+			insert into campaigns (tenant_id, name, audience_filter, message_template) values ($1, 'Promo', '{"tags": ["vip"]}', 'Promoção!')
 			returning id
 		), event as (
 			insert into campaign_events (tenant_id, campaign_id, contact_id, event_type)
@@ -122,12 +125,16 @@ func SeedTenant(t testing.TB, d *Database, slug string) Tenant {
 			values ($1, 'Implantes dentários', 'Fazemos implantes com garantia.', '{servicos}')
 		), setting as (
 			insert into system_settings (tenant_id, key, value) values ($1, 'inbox.greeting', '"Olá!"')
+		), channel_account as (
+			insert into channel_accounts (tenant_id, channel, phone_number_id, display_phone_number, access_token)
+			values ($1, 'whatsapp', (('x' || substr(md5($1::text), 1, 12))::bit(48)::bigint)::text, '+55 11 4000-0000', 'token-' || $4)
+			returning phone_number_id
 		), invitation as (
 			insert into invitations (tenant_id, email, role, invited_by_user_id)
 			values ($1, 'new@' || $4 || '.example', 'agent', $3)
 		)
-		select contact.id, conversation.id, campaign.id from contact, conversation, campaign`,
-		tn.ID, tn.AgentID, tn.OwnerID, slug).Scan(&tn.ContactID, &tn.ConversationID, &tn.CampaignID)
+		select contact.id, conversation.id, campaign.id, channel_account.phone_number_id from contact, conversation, campaign, channel_account`,
+		tn.ID, tn.AgentID, tn.OwnerID, slug).Scan(&tn.ContactID, &tn.ConversationID, &tn.CampaignID, &tn.PhoneNumberID)
 	if err != nil {
 		t.Fatalf("seed tenant %s rows: %v", slug, err)
 	}

@@ -30,6 +30,8 @@ func SeedVolume(t testing.TB, d *Database, v Volume) {
 		`insert into tenants (name, slug) select 'Clínica ' || g, 'volume-' || g from generate_series(1, @tenants) g`,
 		`insert into tenant_secrets (tenant_id) select id from tenants where slug like 'volume-%'`,
 		`insert into ai_config (tenant_id) select id from tenants where slug like 'volume-%'`,
+		`insert into channel_accounts (tenant_id, channel, phone_number_id, access_token)
+		select id, 'whatsapp', (1000000 + row_number() over ())::text, 'token' from tenants where slug like 'volume-%'`,
 		// Signups as Supabase Auth makes them; the trigger creates the profiles.
 		`insert into auth.users (instance_id, id, aud, role, email, raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
 		select '00000000-0000-0000-0000-000000000000', gen_random_uuid(), 'authenticated', 'authenticated',

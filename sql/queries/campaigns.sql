@@ -56,10 +56,75 @@ with campaign as (
 select campaign.*, (select count(*) from queued)::bigint as queued_count
 from campaign;
 
--- name: CampaignStats :many
--- Events of a campaign counted by type.
-select event_type, count(*)::bigint as events
-from campaign_events
-where tenant_id = @tenant_id::uuid and campaign_id = @campaign_id::uuid
-group by event_type
-order by event_type;
+-- name: CampaignStats :one
+-- A campaign's audience (queued events) and replies (replied events), and its messages
+-- counted by how far they got: sent counts every message the provider accepted (also
+-- those delivered or read since), delivered those delivered or read.
+select
+  (select count(*) from campaign_events e
+    where e.tenant_id = @tenant_id::uuid and e.campaign_id = @campaign_id::uuid and e.event_type = 'queued')::bigint as queued,
+  (select count(*) from campaign_events e
+    where e.tenant_id = @tenant_id::uuid and e.campaign_id = @campaign_id::uuid and e.event_type = 'replied')::bigint as replied,
+  count(*) filter (where m.status in ('sent', 'delivered', 'read'))::bigint as sent,
+  count(*) filter (where m.status in ('delivered', 'read'))::bigint as delivered,
+  count(*) filter (where m.status = 'read')::bigint as read,
+  count(*) filter (where m.status = 'failed')::bigint as failed
+from messages m
+where m.tenant_id = @tenant_id::uuid and m.campaign_id = @campaign_id::uuid;
+
+-- name: CampaignDispatchBatch :many
+-- Gives the next recipients of a running campaign (its queued events, in contact order
+-- after @after_contact_id) their message: in the contact's open conversation on the
+-- campaign's channel, opened when there is none, at most one message per campaign and
+-- conversation, so a repeated batch creates nothing twice. Returns each recipient with
+-- the message created for it (null when it had one already). No rows: no recipient
+-- left, or the campaign is not running.
+with campaign as (
+  select * from campaigns where tenant_id = @tenant_id::uuid and id = @campaign_id::uuid and status = 'running'
+), recipient as (
+  select e.contact_id from campaign_events e join campaign on campaign.id = e.campaign_id
+  where e.tenant_id = @tenant_id::uuid and e.campaign_id = @campaign_id::uuid and e.event_type = 'queued'
+    and e.contact_id > @after_contact_id::uuid
+  order by e.contact_id
+  limit @batch_size::integer
+), conversation as (
+  insert into conversations (tenant_id, contact_id, channel)
+  select @tenant_id::uuid, recipient.contact_id, campaign.channel from recipient, campaign
+  on conflict (tenant_id, contact_id, channel) where status <> 'closed'
+  do update set last_message_at = greatest(conversations.last_message_at, now()), updated_at = now()
+  returning id, contact_id
+), message as (
+  insert into messages (tenant_id, conversation_id, channel, direction, sender_type, content, campaign_id)
+  select @tenant_id::uuid, conversation.id, campaign.channel, 'outbound', 'system', campaign.message_template, campaign.id
+  from conversation, campaign
+  on conflict (tenant_id, campaign_id, conversation_id) where campaign_id is not null do nothing
+  returning id, conversation_id
+)
+select recipient.contact_id, message.id as message_id
+from recipient
+join conversation on conversation.contact_id = recipient.contact_id
+left join message on message.conversation_id = conversation.id
+order by recipient.contact_id;
+
+-- name: CampaignRedispatch :exec
+-- A launch's new recipients are still to get their message: the campaign is not done
+-- before they do. Runs as service_role (members may not write dispatched_at).
+update campaigns set dispatched_at = null where tenant_id = @tenant_id::uuid and id = @id::uuid;
+
+-- name: CampaignMarkDispatched :execrows
+-- Every recipient of the running campaign has its message.
+update campaigns set dispatched_at = now()
+where tenant_id = @tenant_id::uuid and id = @id::uuid and status = 'running';
+
+-- name: CampaignCompleteIfDone :one
+-- Completes a running campaign whose recipients all have their message and none of whose
+-- messages is still queued. Returns the campaign's status after it (no row: deleted).
+with completed as (
+  update campaigns set status = 'completed', updated_at = now()
+  where tenant_id = @tenant_id::uuid and id = @id::uuid and status = 'running' and dispatched_at is not null
+    and not exists (select from messages m
+      where m.tenant_id = @tenant_id::uuid and m.campaign_id = @id::uuid and m.status = 'queued')
+  returning status
+)
+select coalesce((select status from completed), c.status)::campaign_status as status
+from campaigns c where c.tenant_id = @tenant_id::uuid and c.id = @id::uuid;

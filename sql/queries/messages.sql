@@ -25,10 +25,10 @@ from conversation
 returning *;
 
 -- name: MessageAdvanceStatus :one
--- A provider's status report. The status only moves forward (see
+-- A provider's status report, with its reason when the message failed. The status only moves forward (see
 -- private.message_status_advances): a late or repeated report changes nothing and
 -- returns no row.
-update messages set status = @status::message_status
+update messages set status = @status::message_status, status_reason = coalesce(sqlc.narg(status_reason)::text, status_reason)
 where tenant_id = @tenant_id::uuid and channel = @channel::channel and external_id = @external_id::text
   and private.message_status_advances(status, @status::message_status)
 returning *;
@@ -46,6 +46,37 @@ where tenant_id = @tenant_id::uuid and channel = @channel::channel and external_
 update messages set external_id = @external_id::text
 where tenant_id = @tenant_id::uuid and id = @id::uuid and external_id is null
 returning *;
+
+-- name: MessageSendPrepare :one
+-- What sending an outbound message needs, read as service_role: the message, the phone of
+-- its conversation's contact, the tenant's account on the channel (null when not
+-- connected) and the status of the campaign that sent it (null when none, or deleted).
+select m.id, m.channel, m.status, m.external_id, m.content, m.media, m.campaign_id,
+  ct.phone as contact_phone, a.phone_number_id, a.access_token, cp.status as campaign_status
+from messages m
+join conversations cv on cv.tenant_id = m.tenant_id and cv.id = m.conversation_id
+left join contacts ct on ct.tenant_id = cv.tenant_id and ct.id = cv.contact_id
+left join channel_accounts a on a.tenant_id = m.tenant_id and a.channel = m.channel
+left join campaigns cp on cp.tenant_id = m.tenant_id and cp.id = m.campaign_id
+where m.tenant_id = @tenant_id::uuid and m.id = @id::uuid and m.direction = 'outbound';
+
+-- name: MessageMarkSent :one
+-- The provider accepted the message: sent, under the provider's id. Only a queued message
+-- without an id moves, so a repeated job changes nothing (no row).
+update messages set status = 'sent', external_id = @external_id::text
+where tenant_id = @tenant_id::uuid and id = @id::uuid and status = 'queued' and external_id is null
+returning *;
+
+-- name: MessageMarkFailed :one
+-- The provider refused the message for good, or every attempt failed: failed, with why.
+update messages set status = 'failed', status_reason = @status_reason::text
+where tenant_id = @tenant_id::uuid and id = @id::uuid and status = 'queued'
+returning *;
+
+-- name: MessageDiscardUnsent :execrows
+-- A campaign's message not sent when the campaign was cancelled or deleted: it goes.
+delete from messages
+where tenant_id = @tenant_id::uuid and id = @id::uuid and status = 'queued' and external_id is null;
 
 -- name: MessageStoreInbound :one
 -- A provider's inbound delivery, stored in one call (see private.store_inbound). Runs as

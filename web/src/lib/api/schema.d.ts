@@ -493,7 +493,7 @@ export interface paths {
         put?: never;
         /**
          * Send a reply as the caller
-         * @description Stores an outbound message from the caller (sender_type user) as queued for the provider, and in the same statement moves the conversation's last_message_at and marks it read.
+         * @description Stores an outbound message from the caller (sender_type user) as queued, with the job that sends it in the same transaction, and in the same statement moves the conversation's last_message_at and marks it read. On WhatsApp the job sends it through the Cloud API: the message becomes sent (external_id the wamid), or failed with status_reason; media is {"type": image|document|audio|video|sticker, "url": https URL, "filename"?}, with content as its caption (400 otherwise).
          */
         post: operations["sendMessage"];
         delete?: never;
@@ -553,6 +553,52 @@ export interface paths {
          */
         post: operations["receiveStatus"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/whatsapp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Meta's webhook verification handshake
+         * @description Meta calls it when the webhook is configured in the app: with hub.mode subscribe and hub.verify_token equal to WHATSAPP_VERIFY_TOKEN, the answer is hub.challenge as text; otherwise 403.
+         */
+        get: operations["verifyWhatsAppSubscription"];
+        put?: never;
+        /**
+         * Meta delivers WhatsApp messages and statuses (the platform's Meta app, every tenant)
+         * @description No bearer token: X-Hub-Signature-256 is sha256=<hex HMAC-SHA256 of the raw body, keyed with WHATSAPP_APP_SECRET>, checked in constant time (401 otherwise, nothing stored). Each change's metadata.phone_number_id names the tenant (PUT /api/v1/channels/whatsapp). messages[] are stored as the generic inbound webhook stores them (idempotent on the wamid; the contact by phone, named from contacts[]); statuses[] advance the message's status (never backwards; failed with Meta's reason). An unknown number, a suspended tenant or a message that breaks a rule is skipped, logged and answered 200, since Meta retries anything else for days.
+         */
+        post: operations["receiveWhatsApp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/channels/whatsapp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's WhatsApp number (owners and admins); never its access token */
+        get: operations["getWhatsAppAccount"];
+        /**
+         * Connect the tenant's WhatsApp number, or replace its number or token (owners and admins)
+         * @description The Graph API is asked for the number with the token first: a refusal is a 422 (field access_token), an unreachable Graph API a 502. A number is one tenant's across the platform (409 when another tenant has it). The token is stored write-only.
+         */
+        put: operations["putWhatsAppAccount"];
+        post?: never;
+        /** Disconnect WhatsApp (owners and admins); replies queued meanwhile fail, saying so */
+        delete: operations["deleteWhatsAppAccount"];
         options?: never;
         head?: never;
         patch?: never;
@@ -647,7 +693,7 @@ export interface paths {
         put?: never;
         /**
          * Launch a campaign (admins)
-         * @description Sets a draft, scheduled or running campaign running and queues one event per contact of its audience: contacts reachable on the channel (a phone for whatsapp, an email for email), narrowed to those with any of audience_filter.tags when given. Idempotent: launching again queues only contacts that joined the audience since. A completed or cancelled campaign cannot be launched (409).
+         * @description Sets a draft, scheduled or running campaign running and queues one event per contact of its audience: contacts reachable on the channel (a phone for whatsapp, an email for email), narrowed to those with any of audience_filter.tags when given. Idempotent: launching again queues only contacts that joined the audience since. A completed or cancelled campaign cannot be launched (409), nor one that cannot be sent: only WhatsApp campaigns with a message_template are (409 naming the field). In the same transaction, the job that sends it: the recipients get their message (message_template, in their open conversation) in batches of a second of the number's rate, and the campaign completes once every send ended. Cancelling it (PATCH status cancelled) stops the sends not yet made.
          */
         post: operations["launchCampaign"];
         delete?: never;
@@ -665,7 +711,7 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** A campaign's events counted by type */
+        /** A campaign's progress: its audience, its messages by how far they got, its replies */
         get: operations["getCampaignStats"];
         put?: never;
         post?: never;
@@ -1271,6 +1317,13 @@ export interface components {
             external_id: string | null;
             /** Format: date-time */
             created_at: string;
+            /** @description Why a failed message failed, in the provider's words (or "not sent before migration" for replies queued before sending existed) */
+            status_reason: string | null;
+            /**
+             * Format: uuid
+             * @description The campaign that sent this message
+             */
+            campaign_id: string | null;
         };
         /** @description Content, media or both */
         MessageCreate: {
@@ -1329,6 +1382,35 @@ export interface components {
             status: components["schemas"]["MessageStatus"];
             /** @description False for a late or repeated report */
             changed: boolean;
+        };
+        WhatsAppReceipt: {
+            /** @description Messages stored (a repeated one counts) */
+            messages: number;
+            /** @description Statuses recorded (a late or repeated one counts) */
+            statuses: number;
+            /** @description Messages and statuses not stored: unknown number, suspended tenant, unknown message, a rule broken (each logged) */
+            skipped: number;
+        };
+        WhatsAppAccount: {
+            /** Format: uuid */
+            tenant_id: string;
+            /** @enum {string} */
+            channel: "whatsapp";
+            /** @description The business phone number's id in Meta's WhatsApp Manager */
+            phone_number_id: string;
+            display_phone_number: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        WhatsAppAccountPut: {
+            /** @example 106540352242922 */
+            phone_number_id: string;
+            /** @description A system user's access token with whatsapp_business_messaging; never returned */
+            access_token: string;
+            /** @description As the Graph API gives it when absent */
+            display_phone_number?: string | null;
         };
         Campaign: {
             /** Format: uuid */
@@ -1414,7 +1496,7 @@ export interface components {
         CampaignStats: {
             /** Format: uuid */
             campaign_id: string;
-            /** @description Events by type; every type is present, 0 when there are none */
+            /** @description Every type is present. queued is the audience (contacts queued by launches) and replied the replies; sent, delivered, read and failed count the campaign's messages by their status, cumulatively: a message read counts as sent and delivered too. */
             events: {
                 queued: number;
                 sent: number;
@@ -2633,6 +2715,125 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["StatusReceipt"];
                 };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    verifyWhatsAppSubscription: {
+        parameters: {
+            query: {
+                "hub.mode": string;
+                "hub.verify_token": string;
+                "hub.challenge": string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The challenge */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    receiveWhatsApp: {
+        parameters: {
+            query?: never;
+            header: {
+                "X-Hub-Signature-256": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description What the delivery held */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WhatsAppReceipt"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getWhatsAppAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The connected number */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WhatsAppAccount"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    putWhatsAppAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WhatsAppAccountPut"];
+            };
+        };
+        responses: {
+            /** @description The connected number */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WhatsAppAccount"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    deleteWhatsAppAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Disconnected */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             default: components["responses"]["Problem"];
         };
