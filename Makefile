@@ -17,7 +17,7 @@ export DATABASE_ADMIN_URL DATABASE_URL SUPABASE_JWT_SECRET
 APP_BASE_DOMAIN ?= localhost
 CORS_ALLOWED_ORIGINS ?= http://localhost:3000,http://*.localhost:3000
 
-.PHONY: generate test check vet-sql web-check web-build web run migrate db seed dev-token bench-import bench-events bench bench-campaign
+.PHONY: generate test check vet-sql web-check web-build web run migrate db seed dev-token bench-import bench-events bench bench-campaign bench-pooler
 
 ## generate: regenerate the data layer (db/*.gen.go) from sql/schema and sql/queries
 generate:
@@ -114,3 +114,7 @@ bench-campaign:
 ## bare query and RLS off; big tenant against small; fairness. One table, and bench-results.json. BENCH_FLAGS: go run ./cmd/bench -h
 bench:
 	go run ./cmd/bench --database-url '$(PGURL)/atende_bench?sslmode=disable' $(BENCH_FLAGS)
+
+## bench-pooler: the server directly and through PgBouncer in transaction mode (exec and simple_protocol), 3 rounds: req/s and pooled ÷ direct
+bench-pooler:
+	go test -run '^$$' -bench Pooler -benchtime 1x -timeout 10m ./api/

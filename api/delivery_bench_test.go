@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atende/atende/auth"
 	"github.com/atende/atende/db/dbtest"
 	"github.com/atende/atende/whatsapp/whatsapptest"
 	"github.com/google/uuid"
@@ -35,17 +34,7 @@ func BenchmarkCampaignDelivery(b *testing.B) {
 	graph := whatsapptest.New(b)
 
 	base, _ := benchServer(b, d, "WHATSAPP_GRAPH_URL="+graph.Server.URL+"/v21.0", "WHATSAPP_RATE_LIMIT="+strconv.Itoa(rate))
-	tokens, err := auth.New(auth.Config{JWTSecret: testSecret})
-	if err != nil {
-		b.Fatal(err)
-	}
-	mint := func(user uuid.UUID) string {
-		token, err := tokens.Mint(user, time.Hour)
-		if err != nil {
-			b.Fatal(err)
-		}
-		return token
-	}
+	mint := func(user uuid.UUID) string { return benchToken(b, user) }
 	post := func(token, path string, body any) []byte {
 		encoded, _ := json.Marshal(body)
 		req, _ := http.NewRequest("POST", base+path, bytes.NewReader(encoded))

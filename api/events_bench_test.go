@@ -18,6 +18,7 @@ import (
 
 	"github.com/atende/atende/auth"
 	"github.com/atende/atende/db/dbtest"
+	"github.com/google/uuid"
 )
 
 // BenchmarkEventFanOut measures live events as a clinic's staff would feel them: the
@@ -37,14 +38,7 @@ func BenchmarkEventFanOut(b *testing.B) {
 	base, server := benchServer(b, d, "EVENT_STREAMS_PER_USER="+strconv.Itoa(streams), "EVENT_STREAMS_PER_TENANT="+strconv.Itoa(streams))
 	idleRSS := rssMiB(b, server.Process.Pid)
 
-	tokens, err := auth.New(auth.Config{JWTSecret: testSecret})
-	if err != nil {
-		b.Fatal(err)
-	}
-	token, err := tokens.Mint(tn.OwnerID, time.Hour)
-	if err != nil {
-		b.Fatal(err)
-	}
+	token := benchToken(b, tn.OwnerID)
 	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 0, MaxIdleConnsPerHost: streams}}
 	streamCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -157,6 +151,19 @@ func benchServer(b *testing.B, d *dbtest.Database, env ...string) (string, *exec
 	base := "http://" + addr
 	waitReady(b, base)
 	return base, server
+}
+
+// benchToken is an hour's access token for the user, which benchServer's server trusts.
+func benchToken(b *testing.B, user uuid.UUID) string {
+	tokens, err := auth.New(auth.Config{JWTSecret: testSecret})
+	if err != nil {
+		b.Fatal(err)
+	}
+	token, err := tokens.Mint(user, time.Hour)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return token
 }
 
 func benchEnv(b *testing.B, name string, fallback int) int {
