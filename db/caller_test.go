@@ -47,6 +47,7 @@ func TestCallerMemo(t *testing.T) {
 	expect("another caller in the same transaction", tn.ID.String(), "agent")
 
 	become("service_role", nil)
+	expect("the service role, with no claims", "", "")
 	if _, err := tx.Exec(ctx, "update users set role = 'admin' where id = $1", tn.AgentID); err != nil {
 		t.Fatal(err)
 	}

@@ -44,18 +44,23 @@ var schemaRules = []struct{ name, query string }{
 			where c.relnamespace = 'public'::regnamespace
 				and (regexp_replace(e.expr, '\( SELECT (private|auth)\.\w+\(\) AS \w+\)', '', 'g') ~ '(private|auth)\.'
 					or e.expr ~* 'user_metadata')`},
-	{"helpers in private pin search_path and are not callable by anon or public", `
+	// Except the policies' inlined helpers (migration 00032): plain SQL, which a pinned
+	// search_path would stop PostgreSQL inlining; they read no table and qualify every name.
+	{"helpers in private pin search_path, or are inlined SQL reading no table, and are not callable by anon or public", `
 			select p.proname::text from pg_proc p
 			where p.pronamespace = 'private'::regnamespace
-				and (not coalesce(p.proconfig @> array['search_path=""'], false)
+				and ((not coalesce(p.proconfig @> array['search_path=""'], false)
+						and not (p.prolang = (select oid from pg_language where lanname = 'sql') and not p.prosecdef
+							and p.proconfig is null and p.prosrc !~* '\mfrom\M'))
 					or has_function_privilege('anon', p.oid, 'execute')
 					or exists (select from aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
 						where a.grantee = 0 and a.privilege_type = 'EXECUTE'))`},
-	{"helpers used by policies are STABLE SECURITY DEFINER", `
+	{"helpers used by policies are STABLE, SECURITY DEFINER or inlined SQL", `
 			select distinct p.proname::text from pg_proc p, pg_policy pol
 			where p.pronamespace = 'private'::regnamespace
 				and coalesce(pg_get_expr(pol.polqual, pol.polrelid), '') || coalesce(pg_get_expr(pol.polwithcheck, pol.polrelid), '') like '%private.' || p.proname || '(%'
-				and not (p.provolatile = 's' and p.prosecdef)`},
+				and not (p.provolatile = 's' and (p.prosecdef
+					or (p.prolang = (select oid from pg_language where lanname = 'sql') and p.proconfig is null)))`},
 	// users' primary key is id = auth.users.id, unique across tenants by construction
 	// (tenant_id is null until onboarding); users_tenant_id_id_key is what the
 	// composite foreign keys reference. channel_accounts_phone_number_id_key: Meta's
