@@ -1,9 +1,10 @@
 // Package live follows the database's live events on one connection per process and fans
-// them out to subscribers by tenant. The events are announced by triggers with NOTIFY
-// (sql/schema/00017_live_events.sql), so writes by any writer — the API, webhooks,
-// workers, Supabase clients — are seen; NOTIFY delivers them in commit order, the same
-// order on every process, which is what makes resuming after a reconnect
-// (Last-Event-ID) possible on any of them.
+// them out to subscribers by tenant. Triggers queue the events (sql/schema/00017 and
+// 00033), so writes by any writer — the API, webhooks, workers, Supabase clients — are
+// seen; every process's hub publishes the queue with NOTIFY (one of them at a time,
+// every PublishEvery), which delivers them in one order to every process, numbered in
+// that order: that is what makes resuming after a reconnect (Last-Event-ID) possible on
+// any of them.
 package live
 
 import (
@@ -50,6 +51,9 @@ type Config struct {
 	Buffer int
 	// PerUser and PerTenant limit open subscriptions (defaults 5 and 500).
 	PerUser, PerTenant int
+	// PublishEvery is how often the queued events are published (default 10 ms): the
+	// delay an event may wait, and the idle query rate of each process.
+	PublishEvery time.Duration
 }
 
 // Hub holds the subscriptions and the recent events.
@@ -93,6 +97,9 @@ func NewHub(cfg Config) *Hub {
 	if cfg.PerTenant <= 0 {
 		cfg.PerTenant = 500
 	}
+	if cfg.PublishEvery <= 0 {
+		cfg.PublishEvery = 10 * time.Millisecond
+	}
 	return &Hub{
 		cfg: cfg, ready: make(chan struct{}),
 		subs: map[uuid.UUID]map[*Subscription]struct{}{}, perUser: map[uuid.UUID]int{},
@@ -112,20 +119,72 @@ func (h *Hub) OnTenantChange(fn func(tenant uuid.UUID)) {
 // Ready is closed once the hub listens for the first time.
 func (h *Hub) Ready() <-chan struct{} { return h.ready }
 
-// Run listens until ctx ends, reconnecting after a lost connection (every subscriber is
-// then told it may have missed events, and the backlog starts afresh).
+// Run listens and publishes until ctx ends, reconnecting after a lost connection (every
+// subscriber is then told it may have missed events, and the backlog starts afresh).
 func (h *Hub) Run(ctx context.Context) error {
-	for backoff := 100 * time.Millisecond; ; backoff = min(2*backoff, 10*time.Second) {
-		err := h.listen(ctx)
-		if ctx.Err() != nil {
-			return nil
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		select { // what is published before this process listens, it would not hear
+		case <-h.ready:
+			retry(ctx, "publishing", h.publishQueue)
+		case <-ctx.Done():
 		}
-		slog.WarnContext(ctx, "live events: listening connection lost; reconnecting", "error", err, "in", backoff)
-		h.lose()
+	})
+	retry(ctx, "listening", func(ctx context.Context) error {
+		err := h.listen(ctx)
+		if ctx.Err() == nil {
+			h.lose()
+		}
+		return err
+	})
+	wg.Wait()
+	return nil
+}
+
+// retry runs work again after it fails, with a growing pause, until ctx ends.
+func retry(ctx context.Context, what string, work func(context.Context) error) {
+	for backoff := 100 * time.Millisecond; ; backoff = min(2*backoff, 10*time.Second) {
+		err := work(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		slog.WarnContext(ctx, "live events: "+what+" connection lost; reconnecting", "error", err, "in", backoff)
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-time.After(backoff):
+		}
+	}
+}
+
+// publishBatch is how many queued events one publishing transaction takes.
+const publishBatch = 1000
+
+// publishQueue moves the queued events to NOTIFY every PublishEvery, at once again while
+// batches come full, on a connection of its own as service_role.
+func (h *Hub) publishQueue(ctx context.Context) error {
+	conn, err := h.cfg.Connect(ctx)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "set role service_role"); err != nil {
+		return fmt.Errorf("set role: %w", err)
+	}
+	ticker := time.NewTicker(h.cfg.PublishEvery)
+	defer ticker.Stop()
+	for {
+		var published int
+		if err := conn.QueryRow(ctx, "select private.publish_events($1)", publishBatch).Scan(&published); err != nil {
+			return fmt.Errorf("publish: %w", err)
+		}
+		if published == publishBatch {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ticker.C:
 		}
 	}
 }
