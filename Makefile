@@ -17,15 +17,46 @@ export DATABASE_ADMIN_URL DATABASE_URL SUPABASE_JWT_SECRET
 APP_BASE_DOMAIN ?= localhost
 CORS_ALLOWED_ORIGINS ?= http://localhost:3000,http://*.localhost:3000
 
-.PHONY: generate test check vet-sql web-check web-build web run migrate db seed dev-token bench-import bench-events bench bench-campaign bench-pooler
+.PHONY: generate test test-citus bench-citus check vet-sql web-check web-build web run migrate db seed dev-token bench-import bench-events bench bench-campaign bench-pooler
 
 ## generate: regenerate the data layer (db/*.gen.go) from sql/schema and sql/queries
 generate:
 	go tool sqlc generate
 
-## test: the whole test suite, against real PostgreSQL, with the race detector
+## test: the whole test suite, against real PostgreSQL, with the race detector; with CITUS_TEST=1, then test-citus
 test:
-	go test -race -count=1 ./...
+	CITUS_TEST= go test -race -count=1 ./...
+	@if [ "$${CITUS_TEST:-}" = 1 ]; then $(MAKE) --no-print-directory test-citus; fi
+
+# The Citus build and its cluster tool (../shared/tools/citus beside the clone, or this machine's).
+CITUS_TOOLS ?= $(firstword $(wildcard $(abspath ..)/shared/tools/citus /work/shared/tools/citus))
+CITUS_PORT ?= 5441
+# What must hold distributed: RLS isolation and the Supabase-client parity, the API's
+# isolation matrix and role refusals, the end-to-end flow, the V1.5 import, and the
+# Citus tests themselves (router plans, a tenant moved while served).
+CITUS_TESTS := ^(TestRLSIsolatesEveryTable|TestRulesHoldForSupabaseClients|TestIsolationMatrix|TestRoleRefusalsHoldInDatabase|TestEndToEnd|TestImportSample|TestCitus.*)$$
+
+# with_citus runs $(1) while a throwaway Citus cluster runs (coordinator on CITUS_PORT, two workers,
+# wal_level = logical for shard moves), with TEST_CITUS_URL naming it; the cluster is removed after.
+# Needs root (the cluster tool runs the servers as postgres).
+define with_citus
+	@if [ -z "$(CITUS_TOOLS)" ]; then echo "no Citus tools (../shared/tools/citus)" >&2; exit 1; fi
+	$(CITUS_TOOLS)/cluster start $(CITUS_PORT) >/dev/null
+	@trap '$(CITUS_TOOLS)/cluster stop $(CITUS_PORT)' EXIT; \
+	for port in $(CITUS_PORT) $$(($(CITUS_PORT) + 1)) $$(($(CITUS_PORT) + 2)); do \
+		psql -h 127.0.0.1 -p $$port -U postgres -qAtc 'alter system set wal_level = logical'; \
+		su postgres -c "/usr/lib/postgresql/15/bin/pg_ctl -D /tmp/citus-$$port -l /tmp/citus-$$port/log -w restart" >/dev/null; \
+	done; \
+	TEST_CITUS_URL='postgres://postgres@127.0.0.1:$(CITUS_PORT)/postgres?sslmode=disable' $(1)
+endef
+
+## test-citus: the schema migrated and distributed on a throwaway Citus cluster, and CITUS_TESTS run on its coordinator
+test-citus:
+	$(call with_citus,CITUS_TEST=1 go test -count=1 -timeout 15m -run '$(CITUS_TESTS)' ./db/ ./api/ ./legacy/)
+
+## bench-citus: the inbox's req/s through a Citus coordinator against a single node, on this machine (BENCH_ROUNDS, BENCH_SECONDS)
+bench-citus:
+	$(call with_citus,go test -run '^$$$$' -bench CitusInbox -benchtime 1x -timeout 10m ./api/)
 
 ## check: formatting, go vet, generated code up to date, sqlc vet
 check: vet-sql

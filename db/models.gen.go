@@ -792,6 +792,13 @@ type Message struct {
 	CampaignID     *uuid.UUID       `json:"campaign_id"`
 }
 
+type PrivateEventQueue struct {
+	Seq      int64           `json:"seq"`
+	TenantID uuid.UUID       `json:"tenant_id"`
+	Type     string          `json:"type"`
+	Data     json.RawMessage `json:"data"`
+}
+
 type PrivateSendBucket struct {
 	TenantID      uuid.UUID `json:"tenant_id"`
 	PhoneNumberID string    `json:"phone_number_id"`

@@ -37,21 +37,24 @@ var schemaRules = []struct{ name, query string }{
 				and (p.polroles <> array['authenticated'::regrole::oid]
 					or (p.polcmd in ('r', 'w', 'd', '*') and p.polqual is null)
 					or (p.polcmd in ('a', 'w', '*') and p.polwithcheck is null))`},
-	{"policies call helpers wrapped as (select ...) and never read user metadata", `
+	// A helper of the row (private.invites_caller(id)) cannot run once per statement;
+	// it is inlined SQL instead (00042).
+	{"policies call helpers wrapped as (select ...), or of a column, and never read user metadata", `
 			select c.relname || '.' || p.polname from pg_policy p join pg_class c on c.oid = p.polrelid,
 				lateral (select coalesce(pg_get_expr(p.polqual, p.polrelid), '') || ' ' ||
 					coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '') as expr) e
 			where c.relnamespace = 'public'::regnamespace
-				and (regexp_replace(e.expr, '\( SELECT (private|auth)\.\w+\(\) AS \w+\)', '', 'g') ~ '(private|auth)\.'
+				and (regexp_replace(e.expr, '\( SELECT (private|auth)\.\w+\(\) AS \w+\)|private\.\w+\(\w+\)', '', 'g') ~ '(private|auth)\.'
 					or e.expr ~* 'user_metadata')`},
-	// Except the policies' inlined helpers (migration 00032): plain SQL, which a pinned
-	// search_path would stop PostgreSQL inlining; they read no table and qualify every name.
-	{"helpers in private pin search_path, or are inlined SQL reading no table, and are not callable by anon or public", `
+	// Except the policies' inlined helpers (migrations 00032, 00042): plain SQL, which a
+	// pinned search_path would stop PostgreSQL inlining; they run with the caller's rights
+	// and qualify every name.
+	{"helpers in private pin search_path, or are inlined SQL with the caller's rights, and are not callable by anon or public", `
 			select p.proname::text from pg_proc p
 			where p.pronamespace = 'private'::regnamespace
 				and ((not coalesce(p.proconfig @> array['search_path=""'], false)
 						and not (p.prolang = (select oid from pg_language where lanname = 'sql') and not p.prosecdef
-							and p.proconfig is null and p.prosrc !~* '\mfrom\M'))
+							and p.proconfig is null))
 					or has_function_privilege('anon', p.oid, 'execute')
 					or exists (select from aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
 						where a.grantee = 0 and a.privilege_type = 'EXECUTE'))`},

@@ -27,12 +27,19 @@ type DB struct {
 	// tenant's slow statement or long wait cannot hold a connection of the shared pool
 	// for long (defaults 5 s and 2 s).
 	StatementTimeout, LockTimeout time.Duration
+	// Distributed: the database is a Citus coordinator, whose workers run the policies
+	// and see the caller only through SET LOCAL (private.share_caller, migration 00041).
+	Distributed bool
 }
 
 // switchRole sets, for the transaction only, the role and the verified claims (as
 // PostgREST does) and the time limits of its statements.
 const switchRole = `select set_config('role', $1, true), set_config('request.jwt.claims', $2, true),
 	set_config('statement_timeout', $3, true), set_config('lock_timeout', $4, true)`
+
+// shareCaller repeats the role switch's claims, and the caller they name, as SET LOCAL,
+// which Citus carries to the workers.
+const shareCaller = `select private.share_caller()`
 
 // AsCaller runs fn in one transaction as the authenticated user whose verified access
 // token claims are given (a JSON object with at least "sub"). RLS policies see the user
@@ -117,6 +124,9 @@ func (d DB) inTx(ctx context.Context, role, claims string, batched []Batched, fn
 	batch := &pgx.Batch{}
 	batch.Queue("begin")
 	batch.Queue(switchRole, role, claims, timeout(d.StatementTimeout, 5*time.Second), timeout(d.LockTimeout, 2*time.Second))
+	if d.Distributed {
+		batch.Queue(shareCaller)
+	}
 	recorder := New(batchRecorder{batch})
 	for _, query := range batched {
 		if err := query(recorder); !errors.Is(err, errRecorded) {
@@ -127,7 +137,7 @@ func (d DB) inTx(ctx context.Context, role, claims string, batched []Batched, fn
 		batch.Queue("commit")
 	}
 	open = true
-	if err := readBatch(conn.SendBatch(ctx, batch), role, batched, fn == nil); err != nil {
+	if err := readBatch(conn.SendBatch(ctx, batch), role, d.Distributed, batched, fn == nil); err != nil {
 		return err
 	}
 	if fn == nil {
@@ -146,7 +156,7 @@ func (d DB) inTx(ctx context.Context, role, claims string, batched []Batched, fn
 }
 
 // readBatch reads the results of a batch inTx sent, in order.
-func readBatch(results pgx.BatchResults, role string, batched []Batched, committed bool) error {
+func readBatch(results pgx.BatchResults, role string, shared bool, batched []Batched, committed bool) error {
 	if _, err := results.Exec(); err != nil {
 		results.Close()
 		return fmt.Errorf("begin: %w", err)
@@ -154,6 +164,12 @@ func readBatch(results pgx.BatchResults, role string, batched []Batched, committ
 	if _, err := results.Exec(); err != nil {
 		results.Close()
 		return fmt.Errorf("switch to %s: %w", role, err)
+	}
+	if shared {
+		if _, err := results.Exec(); err != nil {
+			results.Close()
+			return fmt.Errorf("share the caller with the workers: %w", err)
+		}
 	}
 	reader := New(batchResults{results})
 	for _, query := range batched {

@@ -18,6 +18,7 @@ const usage = `usage:
   server serve [--workers=false]   serve the HTTP API (HTTP_ADDR, default :8080) and run the delivery workers
   server work                     run the delivery workers alone
   server migrate up|down|status   apply, roll back one, or list the migrations
+  server distribute [--shard-count 32]   on a Citus coordinator, after migrate up: distribute the schema (idempotent)
   server tenant create --name N --slug S [--admin-email E]   create a tenant, invite its first admin
   server token --user UUID [--ttl 1h]   print a development access token (needs SUPABASE_JWT_SECRET)
   server dev-token --email E [--ttl 1h]   create the confirmed auth user E if missing (development only), print a token for it
@@ -54,6 +55,8 @@ func run(ctx context.Context, args []string) error {
 		return runWork(ctx, args[1:])
 	case "migrate":
 		return runMigrate(ctx, args[1:])
+	case "distribute":
+		return runDistribute(ctx, args[1:])
 	case "tenant":
 		return runTenant(ctx, args[1:])
 	case "token":

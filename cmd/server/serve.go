@@ -167,7 +167,12 @@ func (s settings) openDatabase(ctx context.Context) (db.DB, error) {
 	if err != nil {
 		return db.DB{}, err
 	}
-	return db.DB{Pool: pool, StatementTimeout: s.statementTimeout, LockTimeout: s.lockTimeout}, nil
+	distributed, err := db.IsDistributed(ctx, pool)
+	if err != nil {
+		pool.Close()
+		return db.DB{}, err
+	}
+	return db.DB{Pool: pool, StatementTimeout: s.statementTimeout, LockTimeout: s.lockTimeout, Distributed: distributed}, nil
 }
 
 // serveUntilDone serves on listener until ctx ends, then stops accepting connections

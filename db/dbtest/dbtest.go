@@ -54,9 +54,13 @@ var (
 	appPassword = os.Getenv("TEST_APP_PASSWORD")
 )
 
-// New returns a new migrated database for t, dropped when t ends (kept if t fails).
+// New returns a new migrated database for t, dropped when t ends (kept if t fails); on
+// the Citus run (CITUS_TEST=1), a migrated and distributed one (citus.go).
 func New(t testing.TB) *Database {
 	t.Helper()
+	if OnCitus() {
+		return NewCitus(t)
+	}
 	adminURL := Server(t)
 	conf := pgtestdb.Custom(t, configFromURL(t, adminURL), migrator{})
 	ctx := context.Background()

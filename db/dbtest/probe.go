@@ -58,6 +58,10 @@ func SQLState(err error) string {
 	return ""
 }
 
+// switchRole switches as db.DB does, sharing the caller with Citus's workers on the Citus
+// run (private.share_caller does nothing elsewhere).
+const switchRole = `select set_config('role', $1, true), set_config('request.jwt.claims', $2, true), private.share_caller()`
+
 // RunAs runs statement in a transaction that is rolled back, after switching to role
 // with the claims, as PostgREST and the backend do; the setup statements run first, as
 // the pool's superuser. Both take args (pgx.NamedArgs work). A statement starting with
@@ -75,7 +79,7 @@ func RunAs(t testing.TB, pool *pgxpool.Pool, role string, claims json.RawMessage
 			t.Fatalf("setup %q: %v", s, err)
 		}
 	}
-	if _, err := tx.Exec(ctx, "select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)", role, string(claims)); err != nil {
+	if _, err := tx.Exec(ctx, switchRole, role, string(claims)); err != nil {
 		t.Fatal(err)
 	}
 	if strings.HasPrefix(statement, "select count(") {
