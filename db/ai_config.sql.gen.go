@@ -44,9 +44,9 @@ func (q *Queries) AIConfigGet(ctx context.Context, tenantID uuid.UUID) (AIConfig
 }
 
 const aIConfigUpsert = `-- name: AIConfigUpsert :one
-insert into ai_config (tenant_id, enabled, model, system_prompt, temperature, business_hours, handoff_rules)
+insert into ai_config (tenant_id, enabled, model, system_prompt, temperature, business_hours, handoff_rules, updated_at)
 values ($1::uuid, $2::boolean, $3::text, $4::text, $5::real,
-  $6::jsonb, $7::jsonb)
+  $6::jsonb, $7::jsonb, now())
 on conflict (tenant_id) do update set
   enabled = excluded.enabled,
   model = excluded.model,
@@ -54,7 +54,7 @@ on conflict (tenant_id) do update set
   temperature = excluded.temperature,
   business_hours = excluded.business_hours,
   handoff_rules = excluded.handoff_rules,
-  updated_at = now()
+  updated_at = excluded.updated_at
 returning tenant_id, enabled, model, system_prompt, temperature, business_hours, handoff_rules, updated_at
 `
 
@@ -68,6 +68,7 @@ type AIConfigUpsertParams struct {
 	HandoffRules  json.RawMessage `json:"handoff_rules"`
 }
 
+// The time comes with the row (excluded): Citus takes no function in DO UPDATE.
 func (q *Queries) AIConfigUpsert(ctx context.Context, arg AIConfigUpsertParams) (AIConfig, error) {
 	row := q.db.QueryRow(ctx, aIConfigUpsert,
 		arg.TenantID,

@@ -106,7 +106,7 @@ select c.tenant_id, c.id, c.contact_id, c.channel, c.status, c.assigned_user_id,
   (select jsonb_build_object('preview', left(m.content, 140), 'direction', m.direction, 'status', m.status,
       'sender_type', m.sender_type, 'has_media', m.media is not null, 'created_at', m.created_at)
     from messages m
-    where m.tenant_id = c.tenant_id and m.conversation_id = c.id
+    where m.tenant_id = $1::uuid and m.conversation_id = c.id
     order by m.created_at desc, m.id desc
     limit 1) as last_message
 from conversations c
@@ -142,7 +142,8 @@ type ConversationInboxRow struct {
 // The inbox: most recent activity first, optionally one status, one assignee, or only
 // what changed since a time; each row with its contact and its last message (the
 // newest by (created_at, id), through the messages index: one probe per row), null
-// before the first.
+// before the first. The last message is found by @tenant_id, not c.tenant_id: Citus
+// routes a subquery to the tenant's shard by a parameter.
 func (q *Queries) ConversationInbox(ctx context.Context, arg ConversationInboxParams) ([]ConversationInboxRow, error) {
 	rows, err := q.db.Query(ctx, conversationInbox,
 		arg.TenantID,

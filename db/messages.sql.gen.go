@@ -62,37 +62,58 @@ func (q *Queries) MessageAdvanceStatus(ctx context.Context, arg MessageAdvanceSt
 const messageCreateOutbound = `-- name: MessageCreateOutbound :one
 with conversation as (
   update conversations set last_message_at = greatest(last_message_at, now()), unread_count = 0, updated_at = now()
-  where tenant_id = $5::uuid and id = $6::uuid
+  where tenant_id = $1::uuid and id = $2::uuid
   returning tenant_id, id, channel
+), message as (
+  insert into messages (tenant_id, conversation_id, channel, direction, sender_type, sender_user_id, content, media)
+  select conversation.tenant_id, conversation.id, conversation.channel, 'outbound', $3::sender_type,
+    $4::uuid, $5::text, $6::jsonb
+  from conversation
+  returning tenant_id, id, conversation_id, channel, direction, sender_type, sender_user_id, content, media, status, external_id, created_at, status_reason, campaign_id
 )
-insert into messages (tenant_id, conversation_id, channel, direction, sender_type, sender_user_id, content, media)
-select conversation.tenant_id, conversation.id, conversation.channel, 'outbound', $1::sender_type,
-  $2::uuid, $3::text, $4::jsonb
-from conversation
-returning tenant_id, id, conversation_id, channel, direction, sender_type, sender_user_id, content, media, status, external_id, created_at, status_reason, campaign_id
+select tenant_id, id, conversation_id, channel, direction, sender_type, sender_user_id, content, media, status, external_id, created_at, status_reason, campaign_id from message
 `
 
 type MessageCreateOutboundParams struct {
+	TenantID       uuid.UUID       `json:"tenant_id"`
+	ConversationID uuid.UUID       `json:"conversation_id"`
 	SenderType     SenderType      `json:"sender_type"`
 	SenderUserID   *uuid.UUID      `json:"sender_user_id"`
 	Content        *string         `json:"content"`
 	Media          json.RawMessage `json:"media"`
-	TenantID       uuid.UUID       `json:"tenant_id"`
-	ConversationID uuid.UUID       `json:"conversation_id"`
+}
+
+type MessageCreateOutboundRow struct {
+	TenantID       uuid.UUID        `json:"tenant_id"`
+	ID             uuid.UUID        `json:"id"`
+	ConversationID uuid.UUID        `json:"conversation_id"`
+	Channel        Channel          `json:"channel"`
+	Direction      MessageDirection `json:"direction"`
+	SenderType     SenderType       `json:"sender_type"`
+	SenderUserID   *uuid.UUID       `json:"sender_user_id"`
+	Content        *string          `json:"content"`
+	Media          json.RawMessage  `json:"media"`
+	Status         MessageStatus    `json:"status"`
+	ExternalID     *string          `json:"external_id"`
+	CreatedAt      time.Time        `json:"created_at"`
+	StatusReason   *string          `json:"status_reason"`
+	CampaignID     *uuid.UUID       `json:"campaign_id"`
 }
 
 // An agent's (or the assistant's) reply, queued for the provider (the status column's
 // default), and the conversation bumped and marked read in the same statement. No row: the conversation does not exist.
-func (q *Queries) MessageCreateOutbound(ctx context.Context, arg MessageCreateOutboundParams) (Message, error) {
+// Both writes are CTEs of a SELECT, which Citus runs one after the other on the tenant's
+// shard (an INSERT ... SELECT from a writing CTE it cannot plan).
+func (q *Queries) MessageCreateOutbound(ctx context.Context, arg MessageCreateOutboundParams) (MessageCreateOutboundRow, error) {
 	row := q.db.QueryRow(ctx, messageCreateOutbound,
+		arg.TenantID,
+		arg.ConversationID,
 		arg.SenderType,
 		arg.SenderUserID,
 		arg.Content,
 		arg.Media,
-		arg.TenantID,
-		arg.ConversationID,
 	)
-	var i Message
+	var i MessageCreateOutboundRow
 	err := row.Scan(
 		&i.TenantID,
 		&i.ID,

@@ -26,7 +26,7 @@ func setExternalID(ctx context.Context, d *dbtest.Database, tenantID, messageID 
 // returns it: queued and without a provider id.
 func queueReply(t *testing.T, d *dbtest.Database, tn dbtest.Tenant, content string) db.Message {
 	t.Helper()
-	var reply db.Message
+	var reply db.MessageCreateOutboundRow
 	runAsService(t, d, func(q *db.Queries) error {
 		var err error
 		reply, err = q.MessageCreateOutbound(t.Context(), db.MessageCreateOutboundParams{
@@ -34,7 +34,7 @@ func queueReply(t *testing.T, d *dbtest.Database, tn dbtest.Tenant, content stri
 		})
 		return err
 	})
-	return reply
+	return db.Message(reply)
 }
 
 func TestMessageSetExternalID(t *testing.T) {

@@ -196,7 +196,7 @@ func TestMessageCreateOutbound(t *testing.T) {
 		t.Fatalf("unread_count before the reply = %d, want 2", c.UnreadCount)
 	}
 
-	var reply db.Message
+	var reply db.MessageCreateOutboundRow
 	err := d.App.AsCaller(t.Context(), tn.AgentClaims(), func(q *db.Queries) error {
 		var err error
 		reply, err = q.MessageCreateOutbound(t.Context(), db.MessageCreateOutboundParams{

@@ -90,9 +90,9 @@ func (q *Queries) SystemSettingList(ctx context.Context, arg SystemSettingListPa
 }
 
 const systemSettingUpsert = `-- name: SystemSettingUpsert :one
-insert into system_settings (tenant_id, key, value)
-values ($1::uuid, $2::text, $3::jsonb)
-on conflict (tenant_id, key) do update set value = excluded.value, updated_at = now()
+insert into system_settings (tenant_id, key, value, updated_at)
+values ($1::uuid, $2::text, $3::jsonb, now())
+on conflict (tenant_id, key) do update set value = excluded.value, updated_at = excluded.updated_at
 returning tenant_id, key, value, updated_at
 `
 
@@ -102,6 +102,7 @@ type SystemSettingUpsertParams struct {
 	Value    json.RawMessage `json:"value"`
 }
 
+// The time comes with the row (excluded): Citus takes no function in DO UPDATE.
 func (q *Queries) SystemSettingUpsert(ctx context.Context, arg SystemSettingUpsertParams) (SystemSetting, error) {
 	row := q.db.QueryRow(ctx, systemSettingUpsert, arg.TenantID, arg.Key, arg.Value)
 	var i SystemSetting

@@ -291,7 +291,7 @@ func (q *Queries) TenantUpdate(ctx context.Context, arg TenantUpdateParams) (Ten
 }
 
 const tenantVerifyCustomDomain = `-- name: TenantVerifyCustomDomain :one
-update tenants set custom_domain_verified_at = coalesce(custom_domain_verified_at, now())
+update tenants set custom_domain_verified_at = least(custom_domain_verified_at, now())
 where id = $1::uuid and custom_domain = $2::text and custom_domain_token = $3::text
 returning id, name, slug, custom_domain, logo_url, theme, status, created_at, updated_at, custom_domain_token, custom_domain_verified_at
 `
@@ -306,6 +306,7 @@ type TenantVerifyCustomDomainParams struct {
 // domain and token that were checked, so a change made meanwhile is not verified by an
 // old record. Runs as service_role: members may not write custom_domain_verified_at. A
 // domain another tenant verified first is a conflict (tenants_custom_domain_verified_key).
+// least() keeps an earlier verification as coalesce would; Citus takes no now() in coalesce.
 func (q *Queries) TenantVerifyCustomDomain(ctx context.Context, arg TenantVerifyCustomDomainParams) (Tenant, error) {
 	row := q.db.QueryRow(ctx, tenantVerifyCustomDomain, arg.TenantID, arg.CustomDomain, arg.Token)
 	var i Tenant

@@ -18,7 +18,8 @@ import (
 // transaction commits. On WhatsApp the reply's media must be something WhatsApp can send
 // (an *input.Error otherwise).
 func (d *Delivery) Reply(ctx context.Context, q *db.Queries, p db.MessageCreateOutboundParams) (db.Message, error) {
-	message, err := q.MessageCreateOutbound(ctx, p)
+	row, err := q.MessageCreateOutbound(ctx, p)
+	message := db.Message(row) // the same columns, returned through a CTE
 	if err != nil {
 		return message, err
 	}

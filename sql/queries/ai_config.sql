@@ -7,9 +7,10 @@ insert into ai_config (tenant_id) values (@tenant_id::uuid)
 on conflict (tenant_id) do nothing;
 
 -- name: AIConfigUpsert :one
-insert into ai_config (tenant_id, enabled, model, system_prompt, temperature, business_hours, handoff_rules)
+-- The time comes with the row (excluded): Citus takes no function in DO UPDATE.
+insert into ai_config (tenant_id, enabled, model, system_prompt, temperature, business_hours, handoff_rules, updated_at)
 values (@tenant_id::uuid, @enabled::boolean, @model::text, @system_prompt::text, @temperature::real,
-  @business_hours::jsonb, @handoff_rules::jsonb)
+  @business_hours::jsonb, @handoff_rules::jsonb, now())
 on conflict (tenant_id) do update set
   enabled = excluded.enabled,
   model = excluded.model,
@@ -17,5 +18,5 @@ on conflict (tenant_id) do update set
   temperature = excluded.temperature,
   business_hours = excluded.business_hours,
   handoff_rules = excluded.handoff_rules,
-  updated_at = now()
+  updated_at = excluded.updated_at
 returning *;

@@ -88,10 +88,11 @@ with campaign as (
   order by e.contact_id
   limit @batch_size::integer
 ), conversation as (
-  insert into conversations (tenant_id, contact_id, channel)
-  select @tenant_id::uuid, recipient.contact_id, campaign.channel from recipient, campaign
+  -- The time comes with the row (excluded): Citus takes no function in DO UPDATE.
+  insert into conversations (tenant_id, contact_id, channel, last_message_at, updated_at)
+  select @tenant_id::uuid, recipient.contact_id, campaign.channel, now(), now() from recipient, campaign
   on conflict (tenant_id, contact_id, channel) where status <> 'closed'
-  do update set last_message_at = greatest(conversations.last_message_at, now()), updated_at = now()
+  do update set last_message_at = greatest(conversations.last_message_at, excluded.last_message_at), updated_at = excluded.updated_at
   returning id, contact_id
 ), message as (
   insert into messages (tenant_id, conversation_id, channel, direction, sender_type, content, campaign_id)

@@ -11,13 +11,14 @@ select * from conversations where tenant_id = @tenant_id::uuid and id = @id::uui
 -- The inbox: most recent activity first, optionally one status, one assignee, or only
 -- what changed since a time; each row with its contact and its last message (the
 -- newest by (created_at, id), through the messages index: one probe per row), null
--- before the first.
+-- before the first. The last message is found by @tenant_id, not c.tenant_id: Citus
+-- routes a subquery to the tenant's shard by a parameter.
 select sqlc.embed(c),
   ct.name as contact_name, ct.phone as contact_phone, ct.avatar_url as contact_avatar_url,
   (select jsonb_build_object('preview', left(m.content, 140), 'direction', m.direction, 'status', m.status,
       'sender_type', m.sender_type, 'has_media', m.media is not null, 'created_at', m.created_at)
     from messages m
-    where m.tenant_id = c.tenant_id and m.conversation_id = c.id
+    where m.tenant_id = @tenant_id::uuid and m.conversation_id = c.id
     order by m.created_at desc, m.id desc
     limit 1) as last_message
 from conversations c

@@ -13,16 +13,20 @@ limit @row_limit::integer;
 -- name: MessageCreateOutbound :one
 -- An agent's (or the assistant's) reply, queued for the provider (the status column's
 -- default), and the conversation bumped and marked read in the same statement. No row: the conversation does not exist.
+-- Both writes are CTEs of a SELECT, which Citus runs one after the other on the tenant's
+-- shard (an INSERT ... SELECT from a writing CTE it cannot plan).
 with conversation as (
   update conversations set last_message_at = greatest(last_message_at, now()), unread_count = 0, updated_at = now()
   where tenant_id = @tenant_id::uuid and id = @conversation_id::uuid
   returning tenant_id, id, channel
+), message as (
+  insert into messages (tenant_id, conversation_id, channel, direction, sender_type, sender_user_id, content, media)
+  select conversation.tenant_id, conversation.id, conversation.channel, 'outbound', @sender_type::sender_type,
+    sqlc.narg(sender_user_id)::uuid, sqlc.narg(content)::text, sqlc.narg(media)::jsonb
+  from conversation
+  returning *
 )
-insert into messages (tenant_id, conversation_id, channel, direction, sender_type, sender_user_id, content, media)
-select conversation.tenant_id, conversation.id, conversation.channel, 'outbound', @sender_type::sender_type,
-  sqlc.narg(sender_user_id)::uuid, sqlc.narg(content)::text, sqlc.narg(media)::jsonb
-from conversation
-returning *;
+select * from message;
 
 -- name: MessageAdvanceStatus :one
 -- A provider's status report, with its reason when the message failed. The status only moves forward (see

@@ -9,9 +9,10 @@ limit @row_limit::integer;
 select * from system_settings where tenant_id = @tenant_id::uuid and key = @key::text;
 
 -- name: SystemSettingUpsert :one
-insert into system_settings (tenant_id, key, value)
-values (@tenant_id::uuid, @key::text, @value::jsonb)
-on conflict (tenant_id, key) do update set value = excluded.value, updated_at = now()
+-- The time comes with the row (excluded): Citus takes no function in DO UPDATE.
+insert into system_settings (tenant_id, key, value, updated_at)
+values (@tenant_id::uuid, @key::text, @value::jsonb, now())
+on conflict (tenant_id, key) do update set value = excluded.value, updated_at = excluded.updated_at
 returning *;
 
 -- name: SystemSettingDelete :execrows

@@ -37,7 +37,8 @@ select private.tenant_set_address(@tenant_id::uuid, sqlc.narg(slug)::text, @set_
 -- domain and token that were checked, so a change made meanwhile is not verified by an
 -- old record. Runs as service_role: members may not write custom_domain_verified_at. A
 -- domain another tenant verified first is a conflict (tenants_custom_domain_verified_key).
-update tenants set custom_domain_verified_at = coalesce(custom_domain_verified_at, now())
+-- least() keeps an earlier verification as coalesce would; Citus takes no now() in coalesce.
+update tenants set custom_domain_verified_at = least(custom_domain_verified_at, now())
 where id = @tenant_id::uuid and custom_domain = @custom_domain::text and custom_domain_token = @token::text
 returning *;
 
