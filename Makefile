@@ -36,15 +36,17 @@ CITUS_PORT ?= 5441
 # Citus tests themselves (router plans, a tenant moved while served).
 CITUS_TESTS := ^(TestRLSIsolatesEveryTable|TestRulesHoldForSupabaseClients|TestIsolationMatrix|TestRoleRefusalsHoldInDatabase|TestEndToEnd|TestImportSample|TestCitus.*)$$
 
-# with_citus runs $(1) while a throwaway Citus cluster runs (coordinator on CITUS_PORT, two workers,
-# wal_level = logical for shard moves), with TEST_CITUS_URL naming it; the cluster is removed after.
+# with_citus runs $(1) while a throwaway Citus cluster runs (coordinator on CITUS_PORT, two workers;
+# logical decoding with Citus's own plugin, for shard moves and splits), with TEST_CITUS_URL naming
+# it; the cluster is removed after.
 # Needs root (the cluster tool runs the servers as postgres).
 define with_citus
 	@if [ -z "$(CITUS_TOOLS)" ]; then echo "no Citus tools (../shared/tools/citus)" >&2; exit 1; fi
 	$(CITUS_TOOLS)/cluster start $(CITUS_PORT) >/dev/null
 	@trap '$(CITUS_TOOLS)/cluster stop $(CITUS_PORT)' EXIT; \
 	for port in $(CITUS_PORT) $$(($(CITUS_PORT) + 1)) $$(($(CITUS_PORT) + 2)); do \
-		psql -h 127.0.0.1 -p $$port -U postgres -qAtc 'alter system set wal_level = logical'; \
+		psql -h 127.0.0.1 -p $$port -U postgres -qAt -c 'alter system set wal_level = logical' \
+			-c 'alter system set output_plugin_libraries = pgoutput, test_decoding, citus'; \
 		su postgres -c "/usr/lib/postgresql/15/bin/pg_ctl -D /tmp/citus-$$port -l /tmp/citus-$$port/log -w restart" >/dev/null; \
 	done; \
 	TEST_CITUS_URL='postgres://postgres@127.0.0.1:$(CITUS_PORT)/postgres?sslmode=disable' $(1)

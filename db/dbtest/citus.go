@@ -126,6 +126,11 @@ func NewCitus(t testing.TB) *Database {
 		t.Fatalf("clone the distributed template: %v", err)
 	}
 	adminURL := nodeURL(citusNodes[0], name)
+	// A clone has a new oid, and the database's own settings (ALTER DATABASE … SET) are
+	// keyed to it: distributing again sets them and finds the rest done.
+	if err := distribute(ctx, adminURL); err != nil {
+		t.Fatalf("distribute the clone again: %v", err)
+	}
 	appURL := withUser(t, adminURL, "atende_app", appPassword)
 	return &Database{AdminURL: adminURL, AppURL: appURL, Admin: openPool(t, ctx, adminURL), App: db.DB{Pool: openPool(t, ctx, appURL), Distributed: true}}
 }
@@ -225,6 +230,10 @@ func migrateAndDistribute(ctx context.Context, databaseURL string) error {
 	if err := db.MigrateUp(ctx, sqlDB); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
+	return distribute(ctx, databaseURL)
+}
+
+func distribute(ctx context.Context, databaseURL string) error {
 	conn, err := pgx.Connect(ctx, databaseURL)
 	if err != nil {
 		return err

@@ -12,8 +12,11 @@
 -- * a conversation's channel is never changed by anyone, so messages need no cascade.
 --
 -- On Citus users is a reference table, copied to every node, and its triggers fire on
--- every copy; the work on other tables is done once, by the coordinator's (the node that
--- holds auth.users), which private.is_coordinator() names — every node on a single one.
+-- every copy; a trigger there may write only the rows its own node holds. So each node
+-- detaches the user from the tenant's rows it holds (private.holds_tenant: every tenant
+-- on a single node), and the tenantless profile that replaces a removed member's
+-- (00012) is not made on Citus, where no copy's trigger may write the others: there the
+-- removed member has no profile until they join a tenant again.
 
 -- +goose Up
 alter table public.users drop constraint users_id_fkey;
@@ -35,17 +38,18 @@ alter table public.messages drop constraint messages_tenant_id_campaign_id_fkey,
     foreign key (tenant_id, campaign_id) references public.campaigns (tenant_id, id);
 
 -- +goose StatementBegin
-create function private.is_coordinator() returns boolean
+create function private.holds_tenant(tenant uuid) returns boolean
 language plpgsql stable
 set search_path = ''
 as $$
 declare
-  coordinator boolean := true;
+  held boolean := true;
 begin
   if to_regclass('pg_catalog.pg_dist_local_group') is not null then
-    execute 'select groupid = 0 from pg_catalog.pg_dist_local_group' into coordinator;
+    execute 'select exists (select from pg_catalog.pg_dist_placement p join pg_catalog.pg_dist_local_group l using (groupid)
+      where p.shardid = pg_catalog.get_shard_id_for_distribution_column(''public.contacts'', $1))' into held using tenant;
   end if;
-  return coordinator;
+  return held;
 end
 $$;
 
@@ -54,7 +58,7 @@ language plpgsql security definer
 set search_path = ''
 as $$
 begin
-  if not private.is_coordinator() then
+  if to_regclass('pg_catalog.pg_dist_partition') is not null then
     return null;
   end if;
   -- When the auth user itself is being deleted, its row is already gone.
@@ -81,7 +85,7 @@ language plpgsql security definer
 set search_path = ''
 as $$
 begin
-  if old.tenant_id is not null and private.is_coordinator() then
+  if old.tenant_id is not null and private.holds_tenant(old.tenant_id) then
     update public.leads_pipeline set owner_user_id = null where tenant_id = old.tenant_id and owner_user_id = old.id;
     update public.conversations set assigned_user_id = null where tenant_id = old.tenant_id and assigned_user_id = old.id;
     update public.messages set sender_user_id = null where tenant_id = old.tenant_id and sender_user_id = old.id;
@@ -100,7 +104,7 @@ begin
 end
 $$;
 -- +goose StatementEnd
-revoke execute on function private.is_coordinator(), private.delete_profile_of_deleted_account(), private.detach_user(),
+revoke execute on function private.holds_tenant(uuid), private.delete_profile_of_deleted_account(), private.detach_user(),
   private.detach_campaign() from public, anon, authenticated;
 
 create trigger on_auth_user_deleted after delete on auth.users
@@ -134,7 +138,7 @@ begin
 end
 $$;
 -- +goose StatementEnd
-drop function private.is_coordinator();
+drop function private.holds_tenant(uuid);
 
 alter table public.messages drop constraint messages_tenant_id_campaign_id_fkey,
   add constraint messages_tenant_id_campaign_id_fkey
