@@ -55,8 +55,13 @@ func (d *Delivery) Launch(ctx context.Context, q *db.Queries, tenantID, id uuid.
 		return launched, cannotLaunch("message_template", "the campaign has no message_template to send")
 	}
 	err = db.AsServiceInTx(ctx, q, func(tx pgx.Tx) error {
-		if err := q.CampaignRedispatch(ctx, db.CampaignRedispatchParams{TenantID: tenantID, ID: id}); err != nil {
-			return err
+		// Only a dispatched campaign has a dispatch to undo; skipping the no-op also keeps
+		// a first launch on Citus, which refuses a transaction's second role on the same
+		// shard, to the member's role there.
+		if launched.DispatchedAt != nil {
+			if err := q.CampaignRedispatch(ctx, db.CampaignRedispatchParams{TenantID: tenantID, ID: id}); err != nil {
+				return err
+			}
 		}
 		_, err := d.river.InsertTx(ctx, tx, DispatchArgs{TenantID: tenantID, CampaignID: id}, nil)
 		return err

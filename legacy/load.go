@@ -546,12 +546,20 @@ func (l *loader) tables(pl *plan) []stagedTable {
 			},
 			// A setting the tenant already has is kept (checkSettings reports it), but
 			// for a default that nobody touched since the tenant was created (its
-			// updated_at is still the tenant's created_at). The conflict clause names no
-			// parameter: Citus sends it to the shard without them.
+			// updated_at is still the tenant's created_at), which goes first: Citus runs
+			// no subquery in a conflict clause.
+			copied: func(ctx context.Context, table string) error {
+				_, err := l.tx.Exec(ctx, `delete from public.system_settings s using public.tenants t
+					where s.tenant_id = $1 and t.id = $1 and s.updated_at = t.created_at
+						and s.key in (select i.key from `+table+` i)`, l.tenantID)
+				if err != nil {
+					return fmt.Errorf("replace untouched default settings: %w", err)
+				}
+				return nil
+			},
 			insert: `insert into public.system_settings (tenant_id, key, value, updated_at)
 				select tenant_id, key, value, updated_at from import_public_system_settings where tenant_id = $1
-				on conflict (tenant_id, key) do update set value = excluded.value, updated_at = excluded.updated_at
-				where system_settings.updated_at = (select t.created_at from public.tenants t where t.id = system_settings.tenant_id)`,
+				on conflict (tenant_id, key) do nothing`,
 		},
 		{
 			// As far as it is known before the messages: see writtenConversation.
