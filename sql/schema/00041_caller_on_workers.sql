@@ -17,7 +17,9 @@ begin
   if current_setting('citus.propagate_set_commands', true) is distinct from 'local' then
     return;
   end if;
-  perform private.caller_memo();
+  if current_user in ('authenticated', 'service_role') then -- anon has no caller to remember
+    perform private.caller_memo();
+  end if;
   execute format('set local request.jwt.claims = %L', coalesce(current_setting('request.jwt.claims', true), ''));
   execute format('set local request.jwt.claim.sub = %L', coalesce(current_setting('request.jwt.claim.sub', true), ''));
   execute format('set local atende.caller_for = %L', coalesce(current_setting('atende.caller_for', true), ''));
