@@ -32,9 +32,9 @@ test:
 CITUS_TOOLS ?= $(firstword $(wildcard $(abspath ..)/shared/tools/citus /work/shared/tools/citus))
 CITUS_PORT ?= 5441
 # What holds distributed (docs/scaling.md lists what does not yet): the API's isolation matrix and
-# role refusals, the end-to-end flow, and the Citus tests themselves (router plans, a tenant moved
-# while served).
-CITUS_TESTS := ^(TestIsolationMatrix|TestRoleRefusalsHoldInDatabase|TestEndToEnd|TestCitus.*)$$
+# role refusals, the end-to-end flow, the V1.5 import of the sample, and the Citus tests themselves
+# (router plans, a tenant moved while served).
+CITUS_TESTS := ^(TestIsolationMatrix|TestRoleRefusalsHoldInDatabase|TestEndToEnd|TestImportSample|TestCitus.*)$$
 
 # with_citus runs $(1) while a throwaway Citus cluster runs (coordinator on CITUS_PORT, two workers;
 # logical decoding with Citus's own plugin, for shard moves and splits), with TEST_CITUS_URL naming
@@ -54,7 +54,7 @@ endef
 
 ## test-citus: the schema migrated and distributed on a throwaway Citus cluster, and CITUS_TESTS run on its coordinator
 test-citus:
-	$(call with_citus,CITUS_TEST=1 go test -count=1 -timeout 15m -run '$(CITUS_TESTS)' ./db/ ./api/)
+	$(call with_citus,CITUS_TEST=1 go test -count=1 -timeout 15m -run '$(CITUS_TESTS)' ./db/ ./api/ ./legacy/)
 
 ## bench-citus: the inbox's req/s through a Citus coordinator against a single node, on this machine (BENCH_ROUNDS, BENCH_SECONDS)
 bench-citus:

@@ -183,12 +183,28 @@ func (l *loader) load(ctx context.Context, p *planner, file *legacyFile, predict
 		return err
 	}
 	// A pending invitation of an imported email can never be accepted now (the account
-	// exists): record it as accepted by the imported user.
+	// exists): record it as accepted by the imported user. The users are read first:
+	// Citus updates a reference table from values, not from a temporary table.
+	rows, err := l.tx.Query(ctx, `select id, email from import_auth_users
+		where raw_app_meta_data ->> 'tenant_id' = $1::uuid::text`, l.tenantID)
+	if err != nil {
+		return fmt.Errorf("accept invitations: %w", err)
+	}
+	var ids []uuid.UUID
+	var emails []string
+	var id uuid.UUID
+	var email string
+	if _, err := pgx.ForEachRow(rows, []any{&id, &email}, func() error {
+		ids, emails = append(ids, id), append(emails, email)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("accept invitations: %w", err)
+	}
 	if _, err := l.tx.Exec(ctx, `
 		update public.invitations i set accepted_at = now(), accepted_user_id = u.id
-		from import_auth_users u
-		where i.tenant_id = $1 and u.raw_app_meta_data ->> 'tenant_id' = $1::text
-		  and i.email = u.email and i.accepted_at is null and i.revoked_at is null`, l.tenantID); err != nil {
+		from unnest($2::uuid[], $3::text[]) u(id, email)
+		where i.tenant_id = $1 and i.email = u.email and i.accepted_at is null and i.revoked_at is null`,
+		l.tenantID, ids, emails); err != nil {
 		return fmt.Errorf("accept invitations: %w", err)
 	}
 	if err := l.checkAIConfig(ctx, pl); err != nil {
