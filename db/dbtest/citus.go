@@ -35,15 +35,6 @@ const (
 // OnCitus reports whether the tests run on the Citus cluster (CITUS_TEST=1).
 func OnCitus() bool { return os.Getenv(citusEnv) == "1" }
 
-// SkipOnCitus skips t on the Citus run, which runs the tests named in the Makefile's
-// test-citus target only; the others are single-node tests.
-func SkipOnCitus(t testing.TB, reason string) {
-	t.Helper()
-	if OnCitus() {
-		t.Skip("single node only: " + reason)
-	}
-}
-
 // RequireCitus skips t unless the tests run on the Citus cluster.
 func RequireCitus(t testing.TB) {
 	t.Helper()
@@ -52,8 +43,8 @@ func RequireCitus(t testing.TB) {
 	}
 }
 
-// CitusNode is one node of the test cluster.
-type CitusNode struct {
+// citusNode is one node of the test cluster.
+type citusNode struct {
 	Host string
 	Port int
 }
@@ -61,7 +52,7 @@ type CitusNode struct {
 var (
 	citusOnce     sync.Once
 	citusTemplate string
-	citusNodes    []CitusNode // coordinator first
+	citusNodes    []citusNode // coordinator first
 	citusErr      error
 )
 
@@ -73,7 +64,7 @@ func citusURL() string {
 }
 
 // nodeURL is the superuser URL of database name on node n.
-func nodeURL(n CitusNode, name string) string {
+func nodeURL(n citusNode, name string) string {
 	u, _ := url.Parse(citusURL())
 	u.Host = fmt.Sprintf("%s:%d", n.Host, n.Port)
 	u.Path = "/" + name
@@ -152,12 +143,12 @@ func buildCitusTemplate(ctx context.Context) (string, error) {
 	if _, err := fmt.Sscan(coordinator.Port(), &port); err != nil {
 		return "", fmt.Errorf("coordinator port: %w", err)
 	}
-	citusNodes = []CitusNode{{coordinator.Hostname(), port}}
+	citusNodes = []citusNode{{coordinator.Hostname(), port}}
 	rows, err := conn.Query(ctx, `select nodename, nodeport from pg_dist_node where groupid <> 0 and noderole = 'primary' order by nodeid`)
 	if err != nil {
 		return "", fmt.Errorf("list the workers: %w", err)
 	}
-	workers, err := pgx.CollectRows(rows, pgx.RowToStructByPos[CitusNode])
+	workers, err := pgx.CollectRows(rows, pgx.RowToStructByPos[citusNode])
 	if err != nil || len(workers) == 0 {
 		return "", fmt.Errorf("no workers in pg_dist_node (run the cluster tool's start): %v", err)
 	}
