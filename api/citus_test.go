@@ -19,7 +19,7 @@ import (
 // worker (citus_move_shard_placement, logical replication), while the tenant's members
 // read the inbox and add contacts and its provider delivers messages: every one of those
 // requests must succeed, a write answered 503 while the tenant's writes are blocked
-// retried after its Retry-After (twice at most), as the API asks of clients.
+// retried after its Retry-After (five times at most), as the API asks of clients.
 func TestCitusTenantMovesWhileServed(t *testing.T) {
 	dbtest.RequireCitus(t)
 	a := newTestAPI(t)
@@ -50,8 +50,8 @@ func TestCitusTenantMovesWhileServed(t *testing.T) {
 				res, err := call(n)
 				// What the API asks of a client: a write that waited past lock_timeout
 				// (the split's copy, the move's switch-over) is tried again after
-				// Retry-After, up to twice.
-				for try := 0; try < 2 && err == nil && res.status == http.StatusServiceUnavailable; try++ {
+				// Retry-After, up to five times.
+				for try := 0; try < 5 && err == nil && res.status == http.StatusServiceUnavailable; try++ {
 					retried[p].Add(1)
 					wait, _ := strconv.Atoi(res.header.Get("Retry-After"))
 					time.Sleep(time.Duration(wait) * time.Second)
