@@ -29,6 +29,7 @@ type Config struct {
 	Concurrency int           // HTTP clients, and pgbench's
 	Only        []string      // endpoint names and "fairness"; empty: everything
 	Keep        bool          // keep the database (and the run's directory) afterwards
+	Wrk         string        // wrk's path, which loads the read endpoints; empty: the Go client
 	Log         io.Writer     // progress
 }
 
@@ -68,7 +69,10 @@ type run struct {
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	report := &Report{
 		StartedAt: time.Now().UTC(), LoadBefore: loadAverage(), CPUs: runtime.NumCPU(),
-		Sizes: cfg.Sizes, Duration: cfg.Duration.String(), Concurrency: cfg.Concurrency, Rounds: cfg.Rounds,
+		Sizes: cfg.Sizes, Duration: cfg.Duration.String(), Concurrency: cfg.Concurrency, Rounds: cfg.Rounds, ReadClient: "go",
+	}
+	if cfg.Wrk != "" {
+		report.ReadClient = "wrk"
 	}
 	r := &run{Config: cfg, client: newClient(cfg.Concurrency)}
 	fmt.Fprintf(r.Log, "load average %s (%d CPUs)\n", report.LoadBefore, report.CPUs)
@@ -182,8 +186,7 @@ func (r *run) measure(ctx context.Context, e Endpoint) (Row, error) {
 	tx, read := r.replays[e.Name]
 	off, canSwitch := tx.asRole("service_role")
 	for range r.Rounds {
-		api, err := load{client: r.client, workers: r.Concurrency, warmup: warmup, duration: r.Duration,
-			next: r.pick(r.targets[e.Kind], e.Request)}.run(ctx)
+		api, err := r.loadAPI(ctx, e)
 		if err != nil {
 			return row, err
 		}
@@ -242,6 +245,17 @@ func (r *run) pick(targets []Target, request requestFunc) func(*rand.Rand) (*htt
 	return func(rng *rand.Rand) (*http.Request, error) {
 		return request(r.server.URL, &targets[rng.IntN(len(targets))], rng)
 	}
+}
+
+// loadAPI measures the endpoint's requests under the run's concurrency: a read's with wrk
+// when the run has it, as light a client as its ceiling's pgbench; anything else with the
+// Go client, which can sign a webhook's body.
+func (r *run) loadAPI(ctx context.Context, e Endpoint) (LoadResult, error) {
+	next := r.pick(r.targets[e.Kind], e.Request)
+	if e.Read && r.Wrk != "" {
+		return wrkLoad{binary: r.Wrk, dir: r.dir, connections: r.Concurrency, warmup: warmup, duration: r.Duration}.run(ctx, e.Name, asRequestLines(next))
+	}
+	return load{client: r.client, workers: r.Concurrency, warmup: warmup, duration: r.Duration, next: next}.run(ctx)
 }
 
 // fairness measures tenant B — a small tenant listing its contacts at a human pace —
