@@ -28,6 +28,7 @@ test.describe.serial("a clínica", () => {
     await expect(page).toHaveURL(new RegExp(`^${site(slug)}/entrar`));
     await expect(page.getByText("Sorriso Alegre")).toBeVisible();
     await expect(page.getByRole("img", { name: "Logo de Sorriso Alegre" })).toHaveAttribute("src", "https://cdn.example/sorriso.png");
+    await expect(page.locator('link[rel="icon"]')).toHaveAttribute("href", "https://cdn.example/sorriso.png");
     const primary = await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue("--cor-primaria").trim());
     expect(primary).toBe("#aa3366");
 
@@ -79,6 +80,9 @@ test.describe.serial("a clínica", () => {
   test("4. outra clínica tem sua marca, recusa a atendente da primeira; um endereço desconhecido é 404", async ({ page }) => {
     await page.goto(`${site("clinica-sorriso")}/entrar`);
     await expect(page.getByText("Clínica Sorriso")).toBeVisible();
+    // No logo: the favicon is the page's monogram, its initial on the clinic's colour.
+    const icon = decodeURIComponent((await page.locator('link[rel="icon"]').getAttribute("href")) ?? "");
+    expect(icon).toMatch(/^data:image\/svg\+xml,<svg .*fill="#[0-9a-fA-F]{6}".*>C<\/text><\/svg>$/);
     await signIn(page, site("clinica-sorriso"), agent.email, agent.password);
     await expect(page.getByText("Esta conta não pertence a Clínica Sorriso")).toBeVisible();
 
