@@ -75,6 +75,16 @@ test.describe.serial("a clínica", () => {
     await page.reload();
     await page.getByTestId("conversations").getByRole("button", { name: /Paciente Nova/ }).click();
     await expect(page.getByTestId("messages")).toContainText("Claro! Temos horário amanhã às 10h.");
+
+    // The agent hands the conversation to a colleague, the owner; it stays so.
+    const assignee = page.getByLabel("Responsável");
+    const ownerID = await assignee.locator("option", { hasText: new RegExp(`${owner.name}|${owner.email}`) }).getAttribute("value");
+    expect(ownerID).toMatch(/^[0-9a-f-]{36}$/);
+    await assignee.selectOption(ownerID!);
+    await expect(assignee).toHaveValue(ownerID!);
+    await page.reload();
+    await page.getByTestId("conversations").getByRole("button", { name: /Paciente Nova/ }).click();
+    await expect(page.getByLabel("Responsável")).toHaveValue(ownerID!);
   });
 
   test("4. outra clínica tem sua marca, recusa a atendente da primeira; um endereço desconhecido é 404", async ({ page }) => {

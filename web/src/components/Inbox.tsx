@@ -9,6 +9,7 @@ import { useEvents, type LiveEvent } from "./useEvents";
 
 type Row = components["schemas"]["InboxRow"];
 type Message = components["schemas"]["Message"];
+type User = components["schemas"]["User"];
 
 const statusLabels: Record<string, string> = { open: "Aberta", pending: "Pendente", closed: "Fechada" };
 const deliveryLabels: Record<string, string> = {
@@ -33,6 +34,7 @@ export function Inbox() {
   const [selected, setSelected] = useState<string | null>(null);
   const [messages, setMessages] = useState<Message[]>([]);
   const [me, setMe] = useState<string | null>(null);
+  const [team, setTeam] = useState<User[]>([]);
   const [error, setError] = useState<string>();
   const [reply, setReply] = useState("");
   const [sending, setSending] = useState(false);
@@ -63,6 +65,7 @@ export function Inbox() {
   useEffect(() => {
     loadRows();
     api.GET("/api/v1/me").then(({ data }) => setMe(data?.id ?? null));
+    api.GET("/api/v1/users", { params: { query: { limit: 100 } } }).then(({ data }) => setTeam(data?.items ?? []));
   }, [api, loadRows]);
 
   async function open(row: Row) {
@@ -214,15 +217,20 @@ export function Inbox() {
           <>
             <div className="row">
               <h2 className="grow">{current.contact_name ?? current.contact_phone ?? "Contato sem nome"}</h2>
-              {current.assigned_user_id === me ? (
-                <button type="button" className="secondary" onClick={() => update({ assigned_user_id: null })}>
-                  Liberar
-                </button>
-              ) : (
-                <button type="button" className="secondary" onClick={() => update({ assigned_user_id: me })}>
-                  Atribuir a mim
-                </button>
-              )}
+              <label>
+                Responsável{" "}
+                <select
+                  value={current.assigned_user_id ?? ""}
+                  onChange={(e) => update({ assigned_user_id: e.target.value || null })}
+                >
+                  <option value="">Ninguém</option>
+                  {team.map((user) => (
+                    <option key={user.id} value={user.id}>
+                      {(user.full_name ?? user.email ?? "Sem nome") + (user.id === me ? " (eu)" : "")}
+                    </option>
+                  ))}
+                </select>
+              </label>
               {current.status !== "closed" ? (
                 <button type="button" className="secondary" onClick={() => update({ status: "closed" })}>
                   Encerrar
