@@ -1185,7 +1185,7 @@ insert into public.system_settings (tenant_id, key, value, updated_at)
 select $1::uuid, f.key, f.value::jsonb, f.updated_at
 from jsonb_to_recordset($2::jsonb) as f (key text, value text, updated_at timestamptz)
 on conflict (tenant_id, key) do update set value = excluded.value, updated_at = excluded.updated_at
-where system_settings.updated_at = (select t.created_at from public.tenants t where t.id = $1::uuid)
+where system_settings.updated_at = (select t.created_at from public.tenants t where t.id = system_settings.tenant_id)
 returning key
 `
 
@@ -1196,6 +1196,8 @@ type LegacySettingsImportParams struct {
 
 // The legacy settings the tenant does not have, or has as the untouched default it was
 // created with (its updated_at still the tenant's created_at); returns the keys written.
+// The conflict clause names the row's tenant, not a parameter: Citus sends that clause
+// to the shard without the parameters.
 func (q *Queries) LegacySettingsImport(ctx context.Context, arg LegacySettingsImportParams) ([]string, error) {
 	rows, err := q.db.Query(ctx, legacySettingsImport, arg.TenantID, arg.Rows)
 	if err != nil {
