@@ -78,63 +78,58 @@ export function Inbox() {
   }
 
   const onEvent = useCallback(
-    ({ type, data }: LiveEvent) => {
-      const conversationId = String(data.conversation_id ?? data.id);
-      if (type === "message.created") {
+    (event: LiveEvent) => {
+      if (event.type === "message.created") {
+        const { data } = event;
         // The event carries a preview; the open conversation reads the message whole.
-        if (conversationId === selected) {
-          loadMessages(conversationId);
+        if (data.conversation_id === selected) {
+          loadMessages(data.conversation_id);
         }
-        setRows((list) =>
-          list?.map((r) =>
-            r.id === conversationId
-              ? {
-                  ...r,
-                  last_message: {
-                    preview: (data.preview as string | null) ?? null,
-                    direction: data.direction as "inbound" | "outbound",
-                    status: data.status as Message["status"],
-                    sender_type: data.sender_type as Message["sender_type"],
-                    has_media: Boolean(data.has_media),
-                    created_at: String(data.created_at),
-                  },
-                }
-              : r,
-          ) ?? null,
-        );
-      } else if (type === "message.updated") {
-        setMessages((list) => list.map((m) => (m.id === data.id ? { ...m, status: data.status as Message["status"] } : m)));
-      } else if (type === "conversation.created") {
-        setRows((list) => {
-          if (!list || list.some((r) => r.id === data.id)) {
-            return list;
-          }
-          const row = {
-            ...(data as unknown as Row),
-            contact_avatar_url: null,
-            last_message: null,
-          } satisfies Row;
-          return [row, ...list].sort(byActivity);
-        });
-      } else if (type === "conversation.updated") {
-        setRows((list) =>
-          list
-            ?.map((r) =>
-              r.id === data.id
+        setRows(
+          (list) =>
+            list?.map((r) =>
+              r.id === data.conversation_id
                 ? {
                     ...r,
-                    status: data.status as Row["status"],
-                    assigned_user_id: (data.assigned_user_id as string | null) ?? null,
-                    unread_count: Number(data.unread_count),
-                    last_message_at: String(data.last_message_at),
+                    last_message: {
+                      preview: data.preview,
+                      direction: data.direction,
+                      status: data.status,
+                      sender_type: data.sender_type,
+                      has_media: data.has_media,
+                      created_at: data.created_at,
+                    },
                   }
                 : r,
-            )
-            .sort(byActivity) ?? null,
+            ) ?? null,
+        );
+      } else if (event.type === "message.updated") {
+        const { data } = event;
+        setMessages((list) => list.map((m) => (m.id === data.id ? { ...m, status: data.status } : m)));
+      } else if (event.type === "conversation.created") {
+        // A new row is read whole (the event lacks its avatar and last message).
+        loadRows();
+      } else if (event.type === "conversation.updated") {
+        const { data } = event;
+        setRows(
+          (list) =>
+            list
+              ?.map((r) =>
+                r.id === data.id
+                  ? {
+                      ...r,
+                      status: data.status,
+                      assigned_user_id: data.assigned_user_id,
+                      unread_count: data.unread_count,
+                      last_message_at: data.last_message_at ?? r.last_message_at,
+                    }
+                  : r,
+              )
+              .sort(byActivity) ?? null,
         );
       }
     },
-    [selected, loadMessages],
+    [selected, loadMessages, loadRows],
   );
 
   const onReset = useCallback(() => {
