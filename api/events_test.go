@@ -16,6 +16,7 @@ import (
 	"github.com/atende/atende/db/dbtest"
 	"github.com/atende/atende/live"
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -305,6 +306,27 @@ func TestEventStreamTicketsAndLimits(t *testing.T) {
 	expiring := a.openStream(t, "", short, "")
 	if e, _ := expiring.until("expired", "", nil, 5*time.Second); e.Name != "expired" {
 		t.Fatalf("expiring stream ended with %v", e)
+	}
+}
+
+// TestEventStreamTenantLimit: a tenant's streams are limited whoever opens them, and
+// another tenant's are counted apart.
+func TestEventStreamTenantLimit(t *testing.T) {
+	t.Parallel()
+	a := newTestAPIWithEvents(t, live.Config{PerTenant: 2})
+	tn, other := dbtest.SeedTenant(t, a.db, "clinica-a"), dbtest.SeedTenant(t, a.db, "clinica-b")
+	for _, user := range []uuid.UUID{tn.OwnerID, tn.AgentID} {
+		if s := a.openStream(t, "", a.token(user), ""); s.Status != http.StatusOK {
+			t.Fatalf("a stream of the tenant's first two: status %d", s.Status)
+		}
+	}
+	for _, user := range []uuid.UUID{tn.OwnerID, tn.AgentID} {
+		if s := a.openStream(t, "", a.token(user), ""); s.Status != http.StatusTooManyRequests {
+			t.Errorf("a third stream of the tenant: status %d, want 429", s.Status)
+		}
+	}
+	if s := a.openStream(t, "", a.token(other.OwnerID), ""); s.Status != http.StatusOK {
+		t.Errorf("another tenant's first stream: status %d, want 200", s.Status)
 	}
 }
 
