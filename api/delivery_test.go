@@ -183,6 +183,28 @@ func TestReplyIsSentOnceTheProviderRecovers(t *testing.T) {
 	}
 }
 
+// TestReplyFailsWhenTheAttemptsRunOut: a provider that stays down gets MaxAttempts
+// requests, and the message ends failed, saying so, rather than queued forever.
+func TestReplyFailsWhenTheAttemptsRunOut(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t)
+	tn := dbtest.SeedTenant(t, a.db, "clinica-a")
+	// The job takes its attempts from the process that queued it: the API's default, 8.
+	d := startWorkers(t, a, delivery.Config{})
+	agent := a.token(tn.AgentID)
+
+	down := whatsapptest.Failure{Status: http.StatusServiceUnavailable, Code: 2, Message: "Service temporarily unavailable"}
+	a.graph.FailNext(slices.Repeat([]whatsapptest.Failure{down}, 9)...)
+	id := reply(t, a, agent, tn.ConversationID, map[string]any{"content": "Confirmado"})
+	m := awaitStatus(t, a, d, agent, tn.ConversationID, id)
+	if m.Status != "failed" || m.StatusReason == nil || !strings.Contains(*m.StatusReason, "gave up after 8 attempts") {
+		t.Fatalf("after a provider down for good: %+v, want failed, giving up after 8 attempts", m)
+	}
+	if a.graph.Attempts() != 8 || len(a.graph.Sends()) != 0 {
+		t.Fatalf("%d requests and %d sends, want 8 and none", a.graph.Attempts(), len(a.graph.Sends()))
+	}
+}
+
 func TestReplyToAnInvalidNumberFailsWithTheReason(t *testing.T) {
 	t.Parallel()
 	a := newTestAPI(t)
