@@ -333,6 +333,38 @@ func TestCampaignSendsAtTheRateWithRepliesFirst(t *testing.T) {
 	}
 }
 
+// TestCampaignOfAnotherTenantWaitsLittle: a campaign's sends are queued two seconds'
+// worth at a time, so a campaign launched while another tenant's six-second one runs
+// waits behind about two seconds of it, not all of it.
+func TestCampaignOfAnotherTenantWaitsLittle(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t)
+	first, second := dbtest.SeedTenant(t, a.db, "clinica-a"), dbtest.SeedTenant(t, a.db, "clinica-b")
+	const recipients, rate = 1200, 200.0
+	seedRecipients(t, a.db, first.ID, recipients)
+	seedRecipients(t, a.db, second.ID, recipients)
+	d := startWorkers(t, a, delivery.Config{Rate: rate})
+
+	campaigns := []uuid.UUID{launchPromo(t, a, a.token(first.OwnerID)), launchPromo(t, a, a.token(second.OwnerID))}
+	awaitJobs(t, d, "both campaigns to complete", func() bool {
+		return campaignStatus(t, a, campaigns[0]) == "completed" && campaignStatus(t, a, campaigns[1]) == "completed"
+	})
+	all := a.graph.Sends()
+	earlier, later := sendsFrom(all, first.PhoneNumberID), sendsFrom(all, second.PhoneNumberID)
+	if len(earlier) != recipients || len(later) != recipients {
+		t.Fatalf("%d and %d sends, want %d each", len(earlier), len(later), recipients)
+	}
+	if later[0].At.Before(earlier[0].At) {
+		earlier, later = later, earlier
+	}
+	waited := later[0].At.Sub(earlier[0].At)
+	t.Logf("the later campaign's first send came %s after the earlier's; each took about %s", waited, earlier[recipients-1].At.Sub(earlier[0].At))
+	// Before the earlier campaign had sent half its messages (three seconds of its rate).
+	if later[0].At.After(earlier[recipients/2].At) {
+		t.Fatalf("the later campaign waited %s, past half of the earlier one", waited)
+	}
+}
+
 // TestCampaignSurvivesAKilledWorker: a worker stopped hard mid-campaign (its jobs'
 // contexts cancelled) leaves the rest to a new worker, which sends no message twice.
 func TestCampaignSurvivesAKilledWorker(t *testing.T) {
