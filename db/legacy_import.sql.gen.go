@@ -1180,12 +1180,31 @@ func (q *Queries) LegacySettingsDelete(ctx context.Context, arg LegacySettingsDe
 	return items, nil
 }
 
+const legacySettingsDropUntouchedDefaults = `-- name: LegacySettingsDropUntouchedDefaults :exec
+delete from public.system_settings s using public.tenants t
+where s.tenant_id = $1::uuid and t.id = $1::uuid and s.updated_at = t.created_at
+  and s.key = any($2::text[])
+`
+
+type LegacySettingsDropUntouchedDefaultsParams struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	Keys     []string  `json:"keys"`
+}
+
+// The defaults the tenant was created with and nobody changed since (updated_at still the
+// tenant's created_at), of the keys the file has: the file's values replace them
+// (LegacySettingsImport). Removed first rather than updated on conflict there: Citus runs
+// no subquery in a conflict clause.
+func (q *Queries) LegacySettingsDropUntouchedDefaults(ctx context.Context, arg LegacySettingsDropUntouchedDefaultsParams) error {
+	_, err := q.db.Exec(ctx, legacySettingsDropUntouchedDefaults, arg.TenantID, arg.Keys)
+	return err
+}
+
 const legacySettingsImport = `-- name: LegacySettingsImport :many
 insert into public.system_settings (tenant_id, key, value, updated_at)
 select $1::uuid, f.key, f.value::jsonb, f.updated_at
 from jsonb_to_recordset($2::jsonb) as f (key text, value text, updated_at timestamptz)
-on conflict (tenant_id, key) do update set value = excluded.value, updated_at = excluded.updated_at
-where system_settings.updated_at = (select t.created_at from public.tenants t where t.id = system_settings.tenant_id)
+on conflict (tenant_id, key) do nothing
 returning key
 `
 
@@ -1194,10 +1213,8 @@ type LegacySettingsImportParams struct {
 	Rows     json.RawMessage `json:"rows"`
 }
 
-// The legacy settings the tenant does not have, or has as the untouched default it was
-// created with (its updated_at still the tenant's created_at); returns the keys written.
-// The conflict clause names the row's tenant, not a parameter: Citus sends that clause
-// to the shard without the parameters.
+// The legacy settings the tenant does not have (after LegacySettingsDropUntouchedDefaults);
+// returns the keys written.
 func (q *Queries) LegacySettingsImport(ctx context.Context, arg LegacySettingsImportParams) ([]string, error) {
 	rows, err := q.db.Query(ctx, legacySettingsImport, arg.TenantID, arg.Rows)
 	if err != nil {

@@ -266,6 +266,13 @@ func (w *writer) insertSettings(ctx context.Context, rows []*settingRow) (map[ro
 	if err != nil {
 		return nil, err
 	}
+	fileKeys := make([]string, len(rows))
+	for i, r := range rows {
+		fileKeys[i] = r.key().name
+	}
+	if err := w.rows.q.LegacySettingsDropUntouchedDefaults(ctx, db.LegacySettingsDropUntouchedDefaultsParams{TenantID: w.rows.id, Keys: fileKeys}); err != nil {
+		return nil, fmt.Errorf("replace untouched default settings: %w", err)
+	}
 	keys, err := w.rows.q.LegacySettingsImport(ctx, db.LegacySettingsImportParams{TenantID: w.rows.id, Rows: doc})
 	if err != nil {
 		return nil, fmt.Errorf("write system_settings: %w", err)

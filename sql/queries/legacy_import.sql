@@ -225,16 +225,22 @@ from jsonb_to_recordset(@rows::jsonb) as f (id uuid, title text, content text, s
   created_at timestamptz, updated_at timestamptz)
 where d.tenant_id = @tenant_id::uuid and d.id = f.id;
 
+-- name: LegacySettingsDropUntouchedDefaults :exec
+-- The defaults the tenant was created with and nobody changed since (updated_at still the
+-- tenant's created_at), of the keys the file has: the file's values replace them
+-- (LegacySettingsImport). Removed first rather than updated on conflict there: Citus runs
+-- no subquery in a conflict clause.
+delete from public.system_settings s using public.tenants t
+where s.tenant_id = @tenant_id::uuid and t.id = @tenant_id::uuid and s.updated_at = t.created_at
+  and s.key = any(@keys::text[]);
+
 -- name: LegacySettingsImport :many
--- The legacy settings the tenant does not have, or has as the untouched default it was
--- created with (its updated_at still the tenant's created_at); returns the keys written.
--- The conflict clause names the row's tenant, not a parameter: Citus sends that clause
--- to the shard without the parameters.
+-- The legacy settings the tenant does not have (after LegacySettingsDropUntouchedDefaults);
+-- returns the keys written.
 insert into public.system_settings (tenant_id, key, value, updated_at)
 select @tenant_id::uuid, f.key, f.value::jsonb, f.updated_at
 from jsonb_to_recordset(@rows::jsonb) as f (key text, value text, updated_at timestamptz)
-on conflict (tenant_id, key) do update set value = excluded.value, updated_at = excluded.updated_at
-where system_settings.updated_at = (select t.created_at from public.tenants t where t.id = system_settings.tenant_id)
+on conflict (tenant_id, key) do nothing
 returning key;
 
 -- name: LegacySettingsUpdate :exec
