@@ -183,6 +183,28 @@ func TestReplyIsSentOnceTheProviderRecovers(t *testing.T) {
 	}
 }
 
+// TestReplyFailsWhenTheAttemptsRunOut: a provider that stays down gets MaxAttempts
+// requests, and the message ends failed, saying so, rather than queued forever.
+func TestReplyFailsWhenTheAttemptsRunOut(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t)
+	tn := dbtest.SeedTenant(t, a.db, "clinica-a")
+	// The job takes its attempts from the process that queued it: the API's default, 8.
+	d := startWorkers(t, a, delivery.Config{})
+	agent := a.token(tn.AgentID)
+
+	down := whatsapptest.Failure{Status: http.StatusServiceUnavailable, Code: 2, Message: "Service temporarily unavailable"}
+	a.graph.FailNext(slices.Repeat([]whatsapptest.Failure{down}, 9)...)
+	id := reply(t, a, agent, tn.ConversationID, map[string]any{"content": "Confirmado"})
+	m := awaitStatus(t, a, d, agent, tn.ConversationID, id)
+	if m.Status != "failed" || m.StatusReason == nil || !strings.Contains(*m.StatusReason, "gave up after 8 attempts") {
+		t.Fatalf("after a provider down for good: %+v, want failed, giving up after 8 attempts", m)
+	}
+	if a.graph.Attempts() != 8 || len(a.graph.Sends()) != 0 {
+		t.Fatalf("%d requests and %d sends, want 8 and none", a.graph.Attempts(), len(a.graph.Sends()))
+	}
+}
+
 func TestReplyToAnInvalidNumberFailsWithTheReason(t *testing.T) {
 	t.Parallel()
 	a := newTestAPI(t)
@@ -308,6 +330,38 @@ func TestCampaignSendsAtTheRateWithRepliesFirst(t *testing.T) {
 	a.do(request{method: "GET", path: "/api/v1/campaigns/" + campaign.String() + "/stats", token: a.token(tn.OwnerID)}).expect(t, http.StatusOK).into(t, &stats)
 	if stats.Events["queued"] != recipients || stats.Events["sent"] != recipients || stats.Events["failed"] != 0 {
 		t.Fatalf("stats %v", stats.Events)
+	}
+}
+
+// TestCampaignOfAnotherTenantWaitsLittle: a campaign's sends are queued two seconds'
+// worth at a time, so a campaign launched while another tenant's six-second one runs
+// waits behind about two seconds of it, not all of it.
+func TestCampaignOfAnotherTenantWaitsLittle(t *testing.T) {
+	t.Parallel()
+	a := newTestAPI(t)
+	first, second := dbtest.SeedTenant(t, a.db, "clinica-a"), dbtest.SeedTenant(t, a.db, "clinica-b")
+	const recipients, rate = 1200, 200.0
+	seedRecipients(t, a.db, first.ID, recipients)
+	seedRecipients(t, a.db, second.ID, recipients)
+	d := startWorkers(t, a, delivery.Config{Rate: rate})
+
+	campaigns := []uuid.UUID{launchPromo(t, a, a.token(first.OwnerID)), launchPromo(t, a, a.token(second.OwnerID))}
+	awaitJobs(t, d, "both campaigns to complete", func() bool {
+		return campaignStatus(t, a, campaigns[0]) == "completed" && campaignStatus(t, a, campaigns[1]) == "completed"
+	})
+	all := a.graph.Sends()
+	earlier, later := sendsFrom(all, first.PhoneNumberID), sendsFrom(all, second.PhoneNumberID)
+	if len(earlier) != recipients || len(later) != recipients {
+		t.Fatalf("%d and %d sends, want %d each", len(earlier), len(later), recipients)
+	}
+	if later[0].At.Before(earlier[0].At) {
+		earlier, later = later, earlier
+	}
+	waited := later[0].At.Sub(earlier[0].At)
+	t.Logf("the later campaign's first send came %s after the earlier's; each took about %s", waited, earlier[recipients-1].At.Sub(earlier[0].At))
+	// Before the earlier campaign had sent half its messages (three seconds of its rate).
+	if later[0].At.After(earlier[recipients/2].At) {
+		t.Fatalf("the later campaign waited %s, past half of the earlier one", waited)
 	}
 }
 

@@ -15,6 +15,8 @@ import (
 	"github.com/atende/atende/api"
 	"github.com/atende/atende/db/dbtest"
 	"github.com/atende/atende/live"
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -52,10 +54,11 @@ type sseEvent struct {
 
 // eventStream is an open GET /api/v1/events.
 type eventStream struct {
-	t      *testing.T
-	events chan sseEvent
-	cancel context.CancelFunc
-	Status int
+	t       *testing.T
+	events  chan sseEvent
+	cancel  context.CancelFunc
+	Status  int
+	schemas openapi3.Schemas // each event read is checked against its own
 }
 
 // openStream opens the event stream with the request's token or query, and
@@ -77,7 +80,7 @@ func (a *testAPI) openStream(t *testing.T, query, token, lastEventID string) *ev
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &eventStream{t: t, events: make(chan sseEvent, 1000), cancel: cancel, Status: res.StatusCode}
+	s := &eventStream{t: t, events: make(chan sseEvent, 1000), cancel: cancel, Status: res.StatusCode, schemas: openAPIDoc(t).Components.Schemas}
 	t.Cleanup(cancel)
 	go func() {
 		defer res.Body.Close()
@@ -106,6 +109,30 @@ func (a *testAPI) openStream(t *testing.T, query, token, lastEventID string) *ev
 	return s
 }
 
+// controlEvents carry no data ({}): they say what happened to the stream itself.
+var controlEvents = []string{"reset", "expired", "forbidden"}
+
+// checkEventData fails the test when an event's data does not match the document's
+// schema for its name (message.created: EventMessageCreated), so that every event a
+// test reads checks what the typed clients are told.
+func checkEventData(t *testing.T, schemas openapi3.Schemas, e sseEvent) {
+	if slices.Contains(controlEvents, e.Name) {
+		return
+	}
+	name := "Event"
+	for part := range strings.SplitSeq(e.Name, ".") {
+		name += strings.ToUpper(part[:1]) + part[1:]
+	}
+	schema, ok := schemas[name]
+	if !ok {
+		t.Errorf("event %s: the document has no schema %s", e.Name, name)
+		return
+	}
+	if err := schema.Value.VisitJSON(e.Data, openapi3.EnableJSONSchema2020()); err != nil {
+		t.Errorf("event %s does not match %s: %v\n%v", e.Name, name, err, e.Data)
+	}
+}
+
 // next returns the next event, failing the test when none comes within the wait.
 func (s *eventStream) next(wait time.Duration) sseEvent {
 	s.t.Helper()
@@ -114,6 +141,7 @@ func (s *eventStream) next(wait time.Duration) sseEvent {
 		if !ok {
 			s.t.Fatal("the stream ended")
 		}
+		checkEventData(s.t, s.schemas, e)
 		return e
 	case <-time.After(wait):
 		s.t.Fatalf("no event within %s", wait)
@@ -278,6 +306,27 @@ func TestEventStreamTicketsAndLimits(t *testing.T) {
 	expiring := a.openStream(t, "", short, "")
 	if e, _ := expiring.until("expired", "", nil, 5*time.Second); e.Name != "expired" {
 		t.Fatalf("expiring stream ended with %v", e)
+	}
+}
+
+// TestEventStreamTenantLimit: a tenant's streams are limited whoever opens them, and
+// another tenant's are counted apart.
+func TestEventStreamTenantLimit(t *testing.T) {
+	t.Parallel()
+	a := newTestAPIWithEvents(t, live.Config{PerTenant: 2})
+	tn, other := dbtest.SeedTenant(t, a.db, "clinica-a"), dbtest.SeedTenant(t, a.db, "clinica-b")
+	for _, user := range []uuid.UUID{tn.OwnerID, tn.AgentID} {
+		if s := a.openStream(t, "", a.token(user), ""); s.Status != http.StatusOK {
+			t.Fatalf("a stream of the tenant's first two: status %d", s.Status)
+		}
+	}
+	for _, user := range []uuid.UUID{tn.OwnerID, tn.AgentID} {
+		if s := a.openStream(t, "", a.token(user), ""); s.Status != http.StatusTooManyRequests {
+			t.Errorf("a third stream of the tenant: status %d, want 429", s.Status)
+		}
+	}
+	if s := a.openStream(t, "", a.token(other.OwnerID), ""); s.Status != http.StatusOK {
+		t.Errorf("another tenant's first stream: status %d, want 200", s.Status)
 	}
 }
 

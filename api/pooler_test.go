@@ -10,6 +10,7 @@ import (
 	"github.com/atende/atende/api"
 	"github.com/atende/atende/db"
 	"github.com/atende/atende/db/dbtest"
+	"github.com/atende/atende/delivery"
 )
 
 // TestThroughPgBouncer serves the API through PgBouncer in transaction mode, with the
@@ -20,14 +21,7 @@ import (
 func TestThroughPgBouncer(t *testing.T) {
 	t.Parallel()
 	d := dbtest.New(t)
-	pool, err := db.OpenPool(t.Context(), dbtest.PgBouncer(t, d, 2), db.PoolSettings{ExecMode: "exec", MaxConns: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	pooled := *d
-	pooled.App = db.DB{Pool: pool}
-	a := serveTestAPI(t, &pooled, api.Config{}, testVerifier(t))
+	a := serveThroughPgBouncer(t, d)
 	tn, other := dbtest.SeedTenant(t, d, "clinica-a"), dbtest.SeedTenant(t, d, "clinica-b")
 	secret := webhookSecret(t, a, tn.ID)
 	othersContacts := webhookCount(t, a, "select from contacts where tenant_id = $1", other.ID)
@@ -77,5 +71,40 @@ func TestThroughPgBouncer(t *testing.T) {
 	}
 	if n := webhookCount(t, a, "select from contacts where tenant_id = $1", other.ID); n != othersContacts {
 		t.Errorf("tenant B has %d contacts, want its %d", n, othersContacts)
+	}
+}
+
+// serveThroughPgBouncer serves the API on d through PgBouncer in transaction mode (two
+// server connections), with the documented DATABASE_QUERY_EXEC_MODE=exec.
+func serveThroughPgBouncer(t *testing.T, d *dbtest.Database) *testAPI {
+	t.Helper()
+	pool, err := db.OpenPool(t.Context(), dbtest.PgBouncer(t, d, 2), db.PoolSettings{ExecMode: "exec", MaxConns: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	pooled := *d
+	pooled.App = db.DB{Pool: pool}
+	return serveTestAPI(t, &pooled, api.Config{}, testVerifier(t))
+}
+
+// TestRepliesGoOutThroughPgBouncer: behind a transaction-mode pooler the job queue's
+// workers poll (JOBS_POLL_ONLY), a session's LISTEN being lost there; a reply written
+// through PgBouncer is sent by workers whose connections go through it as well.
+func TestRepliesGoOutThroughPgBouncer(t *testing.T) {
+	t.Parallel()
+	d := dbtest.New(t)
+	a := serveThroughPgBouncer(t, d)
+	tn := dbtest.SeedTenant(t, d, "clinica-a")
+	workers := startWorkers(t, a, delivery.Config{PollOnly: true})
+	agent := a.token(tn.AgentID)
+	for _, content := range []string{"Posso ajudar?", "Confirmado para amanhã."} {
+		id := reply(t, a, agent, tn.ConversationID, map[string]any{"content": content})
+		if m := awaitStatus(t, a, workers, agent, tn.ConversationID, id); m.Status != "sent" || m.ExternalID == nil {
+			t.Fatalf("%q through the pooler: %+v, want sent with its wamid", content, m)
+		}
+	}
+	if sends := a.graph.Sends(); len(sends) != 2 || sends[0].Text != "Posso ajudar?" || sends[1].Text != "Confirmado para amanhã." {
+		t.Fatalf("the Graph API got %+v, want the two replies in order", sends)
 	}
 }

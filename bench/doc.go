@@ -2,8 +2,10 @@
 // ceiling (cmd/bench, `make bench`).
 //
 // On a seeded database (small tenants, one big tenant: seed.go), the server runs as its
-// own process (`server serve`, built from the working tree) under HTTP load from Go
-// clients, and next to each read endpoint pgbench replays the very transaction the
+// own process (`server serve`, built from the working tree) under HTTP load — the read
+// endpoints' from wrk (wrk.go), a C client as light as pgbench, the writes' and the
+// fairness scenario's from Go clients (load.go), which sign webhook bodies and pace a
+// tenant — and next to each read endpoint pgbench replays the very transaction the
 // server sends for it. Each row of the table is measured back to back, so that its
 // ratios share the machine's conditions; the load average is printed before and after,
 // and recorded per row in the JSON.

@@ -21,6 +21,7 @@ type Report struct {
 	Duration    string           `json:"duration"`
 	Concurrency int              `json:"concurrency"`
 	Rounds      int              `json:"rounds"`
+	ReadClient  string           `json:"read_client"` // what loaded the read endpoints: wrk or go
 	Rows        []Row            `json:"rows"`
 	BigVsSmall  []SizeComparison `json:"big_vs_small,omitempty"`
 	Fairness    *FairnessResult  `json:"fairness,omitempty"`
@@ -108,8 +109,8 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintf(w, "fairness, 5xx/429/failed: A %s, B flooded %s, B quiet %s\n",
 			answers(f.AMoves, f.ASearch), answers(f.BFlooded), answers(f.BQuiet))
 	}
-	fmt.Fprintf(w, "load average before %s, after %s (%d CPUs); %s per measurement, concurrency %d; each row the medians of %d interleaved rounds\n",
-		r.LoadBefore, r.LoadAfter, r.CPUs, r.Duration, r.Concurrency, r.Rounds)
+	fmt.Fprintf(w, "load average before %s, after %s (%d CPUs); %s per measurement, concurrency %d; each row the medians of %d interleaved rounds; reads loaded by %s, writes and fairness by the Go client\n",
+		r.LoadBefore, r.LoadAfter, r.CPUs, r.Duration, r.Concurrency, r.Rounds, r.ReadClient)
 }
 
 // printMarkdown writes rows as a Markdown table, the first row the header, with numbers

@@ -8,6 +8,10 @@ import (
 	"github.com/google/uuid"
 )
 
+// LeadPositionGap is how far apart a stage's positions are spread (the queries in
+// sql/queries/leads_pipeline.sql space them so), leaving room for moves between them.
+const LeadPositionGap = 1024
+
 // CreateLead appends a lead at the end of its stage. It takes no lock: concurrent creates
 // in a stage may share a position, and their order is then their ids'.
 func CreateLead(ctx context.Context, q *Queries, p LeadCreateParams) (LeadsPipeline, error) {

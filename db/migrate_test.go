@@ -127,3 +127,40 @@ func openTestPool(t *testing.T, databaseURL string) *pgxpool.Pool {
 	t.Cleanup(pool.Close)
 	return pool
 }
+
+// TestQueuedRepliesFailAtTheDeliveryMigration: the replies stored before delivery existed
+// (and V1.5's queued messages imported then) were never sent and no job will send them:
+// migration 00031 marks them failed with the reason, and leaves every other message as
+// it was.
+func TestQueuedRepliesFailAtTheDeliveryMigration(t *testing.T) {
+	t.Parallel()
+	databaseURL := dbtest.Empty(t)
+	ctx := context.Background()
+	migrator := newTestMigrator(t, databaseURL)
+	if _, err := migrator.UpTo(ctx, 30); err != nil {
+		t.Fatalf("up to 30: %v", err)
+	}
+	pool := openTestPool(t, databaseURL)
+	if _, err := pool.Exec(ctx, `
+		insert into tenants (id, name, slug) values ('00000000-0000-0000-0000-00000000000a', 'Clínica', 'clinica');
+		insert into contacts (tenant_id, id, name, phone)
+		values ('00000000-0000-0000-0000-00000000000a', '00000000-0000-0000-0000-00000000000c', 'Paciente', '+5511987654321');
+		insert into conversations (tenant_id, id, contact_id, channel)
+		values ('00000000-0000-0000-0000-00000000000a', '00000000-0000-0000-0000-0000000000c0', '00000000-0000-0000-0000-00000000000c', 'whatsapp');
+		insert into messages (tenant_id, id, conversation_id, channel, direction, sender_type, content, status)
+		select '00000000-0000-0000-0000-00000000000a', m.id, '00000000-0000-0000-0000-0000000000c0', 'whatsapp', m.direction::message_direction,
+			case when m.direction = 'inbound' then 'contact' else 'ai' end::sender_type, 'texto', m.status::message_status
+		from (values ('00000000-0000-0000-0000-000000000001'::uuid, 'outbound', 'queued'),
+			('00000000-0000-0000-0000-000000000002'::uuid, 'outbound', 'delivered'),
+			('00000000-0000-0000-0000-000000000003'::uuid, 'inbound', 'delivered')) as m (id, direction, status)`); err != nil {
+		t.Fatalf("seed at version 30: %v", err)
+	}
+	if _, err := migrator.Up(ctx); err != nil {
+		t.Fatalf("up: %v", err)
+	}
+	got := catalogueRows(t, pool, "select right(id::text, 1) || ' ' || status || ' ' || coalesce(status_reason, '-') from messages order by id")
+	want := []string{"1 failed not sent before migration", "2 delivered -", "3 delivered -"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("after 00031: %v, want %v", got, want)
+	}
+}

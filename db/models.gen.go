@@ -799,6 +799,22 @@ type PrivateEventQueue struct {
 	Data     json.RawMessage `json:"data"`
 }
 
+type PrivateLegacyImport struct {
+	TenantID       uuid.UUID `json:"tenant_id"`
+	FileName       string    `json:"file_name"`
+	LegacyTimezone string    `json:"legacy_timezone"`
+	PhoneRegion    string    `json:"phone_region"`
+	ImportedAt     time.Time `json:"imported_at"`
+	SyncedAt       time.Time `json:"synced_at"`
+}
+
+type PrivateLegacyImportFingerprint struct {
+	TenantID    uuid.UUID `json:"tenant_id"`
+	SourceTable string    `json:"source_table"`
+	Chunk       int32     `json:"chunk"`
+	Entries     []byte    `json:"entries"`
+}
+
 type PrivateSendBucket struct {
 	TenantID      uuid.UUID `json:"tenant_id"`
 	PhoneNumberID string    `json:"phone_number_id"`

@@ -54,7 +54,8 @@ func TestSuspendedTenantIsClosed(t *testing.T) {
 }
 
 // TestCallerRefusalOfBannedAndDeletedAccounts: a token outlives a ban or a deletion in
-// Supabase Auth; the caller's lookup on every request tells.
+// Supabase Auth; the caller's lookup on every request tells, and the policies give such
+// an account nothing, through any client.
 func TestCallerRefusalOfBannedAndDeletedAccounts(t *testing.T) {
 	t.Parallel()
 	d := dbtest.New(t)
@@ -66,19 +67,38 @@ func TestCallerRefusalOfBannedAndDeletedAccounts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// What the agent's Supabase client reads and may write.
+	reaches := func(when string, want int64) {
+		t.Helper()
+		if got := dbtest.RunAs(t, d.Admin, "authenticated", tn.AgentClaims(), nil, `select count(*) from contacts`); got.Err != nil || got.Rows != want {
+			t.Errorf("%s: the agent counts %v contacts, want %d", when, got, want)
+		}
+		wrote := dbtest.RunAs(t, d.Admin, "authenticated", tn.AgentClaims(), nil, `insert into contacts (tenant_id, name) values ($1, 'Nova')`, tn.ID)
+		if allowed := !wrote.Denied(); allowed != (want > 0) {
+			t.Errorf("%s: the agent adding a contact: %v", when, wrote)
+		}
+	}
+	contacts := dbtest.RunAs(t, d.Admin, "authenticated", tn.AgentClaims(), nil, `select count(*) from contacts`).Rows
+	if contacts == 0 {
+		t.Fatal("the seeded tenant has no contacts to read")
+	}
+	reaches("in good standing", contacts)
 
 	exec(`update auth.users set banned_until = now() + interval '1 day' where id = $1`, tn.AgentID)
 	if got := callerRefusal(t, d, tn.AgentID); got != "banned" {
 		t.Errorf("banned: refusal = %q", got)
 	}
+	reaches("banned", 0)
 	exec(`update auth.users set banned_until = now() - interval '1 day' where id = $1`, tn.AgentID)
 	if got := callerRefusal(t, d, tn.AgentID); got != "" {
 		t.Errorf("ban expired: refusal = %q, want none", got)
 	}
+	reaches("ban expired", contacts)
 	exec(`update auth.users set deleted_at = now() where id = $1`, tn.AgentID)
 	if got := callerRefusal(t, d, tn.AgentID); got != "deleted" {
 		t.Errorf("soft-deleted: refusal = %q", got)
 	}
+	reaches("soft-deleted", 0)
 	if got := callerRefusal(t, d, uuid.New()); got != "deleted" {
 		t.Errorf("no such account: refusal = %q", got)
 	}

@@ -33,8 +33,12 @@ type DB struct {
 }
 
 // switchRole sets, for the transaction only, the role and the verified claims (as
-// PostgREST does) and the time limits of its statements.
+// PostgREST does) and the time limits of its statements. It also sets the claims' sub
+// as request.jwt.claim.sub, where auth.uid() looks first: each call otherwise parses the
+// claims as JSON (10 µs for a Supabase access token's, 0.5 µs from the setting), and a
+// request calls it at least twice (the users policy, the caller's lookup).
 const switchRole = `select set_config('role', $1, true), set_config('request.jwt.claims', $2, true),
+	set_config('request.jwt.claim.sub', coalesce(nullif($2, '')::jsonb ->> 'sub', ''), true),
 	set_config('statement_timeout', $3, true), set_config('lock_timeout', $4, true)`
 
 // shareCaller repeats the role switch's claims, and the caller they name, as SET LOCAL,

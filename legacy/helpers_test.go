@@ -3,6 +3,7 @@ package legacy_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -91,6 +92,9 @@ var tenantTables = map[string]string{
 	"public.tenants":             "id = $1",
 	"auth.users":                 "raw_app_meta_data ->> 'tenant_id' = $1::text",
 	"auth.identities":            "user_id in (select id from auth.users where raw_app_meta_data ->> 'tenant_id' = $1::text)",
+	// What the imports left to compare later runs with.
+	"private.legacy_imports":             "tenant_id = $1",
+	"private.legacy_import_fingerprints": "tenant_id = $1",
 }
 
 // snapshot is every row of the tenant, as text: two equal snapshots mean nothing changed.
@@ -150,4 +154,46 @@ func findNote(notes []legacy.RowNote, legacyID string, contains string) string {
 		}
 	}
 	return ""
+}
+
+// expectNoOpRerun checks the report of a re-run of an unchanged file: the rules say what
+// they said the first time, and every imported row is unchanged — "0 new, 0 updated".
+func expectNoOpRerun(t *testing.T, first, again *legacy.Report) {
+	t.Helper()
+	rules := func(r *legacy.Report) string {
+		var tables []legacy.TableReport
+		for _, tr := range r.Tables {
+			tables = append(tables, legacy.TableReport{Table: tr.Table, Read: tr.Read, Imported: tr.Imported, Merged: tr.Merged,
+				Rejected: tr.Rejected, Changed: tr.Changed, MergedRows: tr.MergedRows, RejectedRows: tr.RejectedRows, ChangedRows: tr.ChangedRows})
+		}
+		doc, _ := json.Marshal(tables)
+		return string(doc)
+	}
+	if a, b := rules(first), rules(again); a != b {
+		t.Errorf("the re-run's rules report otherwise:\n%s\n%s", a, b)
+	}
+	for _, tr := range again.Tables {
+		if tr.Unchanged != tr.Imported || tr.New+tr.Updated+tr.Conflicts+tr.Pending+tr.DeletedInV15 != 0 {
+			t.Errorf("re-run %s: %s, of %d imported; want all unchanged", tr.Table, tr.Summary(), tr.Imported)
+		}
+	}
+	if total := again.Totals(); !strings.HasPrefix(total.Summary(), "0 new, 0 updated, ") {
+		t.Errorf("re-run: %q, want 0 new, 0 updated", total.Summary())
+	}
+}
+
+// execSQL runs a statement on the test's database as its owner (as V1.6 would write).
+func execSQL(t *testing.T, d *dbtest.Database, query string, args ...any) {
+	t.Helper()
+	if _, err := d.Admin.Exec(context.Background(), query, args...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
+
+// scanRow reads one row of the test's database into dest.
+func scanRow(t *testing.T, d *dbtest.Database, query string, args []any, dest ...any) {
+	t.Helper()
+	if err := d.Admin.QueryRow(context.Background(), query, args...).Scan(dest...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
 }

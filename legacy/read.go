@@ -15,8 +15,9 @@ import (
 	_ "modernc.org/sqlite"
 )
 
-// row is one legacy row as read: its id (the key, for system_settings), its cells in
-// the order of the table's column list, and the columns whose text had to be cleaned.
+// row is one legacy row as read: its id (the key, for system_settings), its cells, and
+// the columns whose text had to be cleaned. The rules read a cell by its column
+// (row.cell), never by its place in the row.
 type row struct {
 	id      int64
 	key     string
@@ -29,6 +30,29 @@ type legacyTable struct {
 	name    string
 	columns []string
 }
+
+// column is one column the importer reads from a legacyTable.
+type column struct {
+	name  string
+	index int // where the column's cell is in the table's rows
+}
+
+// col names column name of t. The rules look their columns up once, when the package is
+// initialised, so a column the importer does not read panics before anything runs.
+func (t legacyTable) col(name string) column {
+	for i, c := range t.columns {
+		if c == name {
+			return column{name: name, index: i}
+		}
+	}
+	panic(fmt.Sprintf("legacy: the importer reads no column %s of %s", name, t.name))
+}
+
+// key is t's key column: id, or key for system_settings.
+func (t legacyTable) key() column { return column{name: t.columns[0], index: 0} }
+
+// cell is the value of c in r.
+func (r row) cell(c column) value { return r.cells[c.index] }
 
 // The V1.5 tables (legacy/v15_schema.sql) in the order the importer resolves them:
 // parents before children.
@@ -56,9 +80,11 @@ type legacyData map[string][]row
 type legacyFile struct {
 	db     *sql.DB
 	limits limits
-	// messages selects the messages, prepared when the file is opened so that a file
-	// without them is refused before anything is written.
+	// messages selects a range of messages (streamMessages), prepared when the file is
+	// opened so that a file without them is refused before anything is written.
 	messages *sql.Stmt
+	// counts are each table's rows, as checkTable counted them.
+	counts map[string]int64
 }
 
 // limits caps what the importer reads from a file, whatever the file holds
@@ -97,14 +123,14 @@ func openFile(ctx context.Context, path string, lim limits) (*legacyFile, error)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	f := &legacyFile{db: db, limits: lim}
+	f := &legacyFile{db: db, limits: lim, counts: map[string]int64{}}
 	for _, table := range legacyTables {
 		if err := f.checkTable(ctx, table); err != nil {
 			db.Close()
 			return nil, err
 		}
 	}
-	if f.messages, err = db.PrepareContext(ctx, selectSQL(messagesTable, lim.cellBytes)); err != nil {
+	if f.messages, err = db.PrepareContext(ctx, selectSQL(messagesTable, lim.cellBytes, "id BETWEEN ? AND ?")); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("read %s: %w", messagesTable.name, notV15(err))
 	}
@@ -224,24 +250,28 @@ func (f *legacyFile) checkTable(ctx context.Context, table legacyTable) error {
 	if err := f.db.QueryRowContext(ctx, "SELECT count(*) FROM main."+table.name).Scan(&count); err != nil {
 		return fmt.Errorf("count %s: %w", table.name, err)
 	}
+	f.counts[table.name] = count
 	if limit := f.limits.rowsOf(table); count > int64(limit) {
 		return fmt.Errorf("%w: %s has %d rows, over the limit of %d rows", ErrRefusedFile, table.name, count, limit)
 	}
 	return nil
 }
 
-// selectSQL selects table's columns in key order. Every column is cast to TEXT so that
-// the driver hands over exactly what is stored: no date or number guessing. A cell of
-// more than maxCell bytes is selected as its size, an integer, instead: octet_length
-// reads a stored value's size from the row's header without reading the value (SQLite
-// 3.43 and later), so that an oversize value is never loaded, neither by SQLite nor
-// into Go, and scanRows refuses the row.
-func selectSQL(table legacyTable, maxCell int64) string {
+// selectSQL selects table's columns in key order, of the rows where says (all when it is
+// empty). Every column is cast to TEXT so that the driver hands over exactly what is
+// stored: no date or number guessing. A cell of more than maxCell bytes is selected as
+// its size, an integer, instead: octet_length reads a stored value's size from the row's
+// header without reading the value (SQLite 3.43 and later), so that an oversize value is
+// never loaded, neither by SQLite nor into Go, and scanRows refuses the row.
+func selectSQL(table legacyTable, maxCell int64, where string) string {
 	casts := make([]string, len(table.columns))
 	for i, c := range table.columns {
 		casts[i] = fmt.Sprintf("CASE WHEN octet_length(%[1]s) > %[2]d THEN octet_length(%[1]s) ELSE CAST(%[1]s AS TEXT) END", c, maxCell)
 	}
-	return "SELECT " + strings.Join(casts, ", ") + " FROM main." + table.name + " ORDER BY " + table.columns[0]
+	if where != "" {
+		where = " WHERE " + where
+	}
+	return "SELECT " + strings.Join(casts, ", ") + " FROM main." + table.name + where + " ORDER BY " + table.key().name
 }
 
 func notV15(err error) error {
@@ -261,37 +291,38 @@ func (f *legacyFile) readTable(ctx context.Context, table legacyTable) ([]row, e
 	return out, err
 }
 
-// messageTimesTable is the columns of the messages that predictTallies reads.
-var messageTimesTable = legacyTable{"messages", []string{"id", "conversation_id", "direction", "created_at"}}
-
 // scan reads table's columns in key order, handing the rows to emit in batches.
 func (f *legacyFile) scan(ctx context.Context, table legacyTable, emit func([]row) error) error {
-	rows, err := f.db.QueryContext(ctx, selectSQL(table, f.limits.cellBytes))
+	rows, err := f.db.QueryContext(ctx, selectSQL(table, f.limits.cellBytes, ""))
 	if err != nil {
 		return notV15(err)
 	}
 	return scanRows(rows, table, f.limits, emit)
 }
 
-// streamMessages sends the messages, in id order and in batches, to out until they are
-// all read or ctx ends.
-func (f *legacyFile) streamMessages(ctx context.Context, out chan<- []row) error {
-	rows, err := f.messages.QueryContext(ctx)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", messagesTable.name, err)
-	}
-	err = scanRows(rows, messagesTable, f.limits, func(batch []row) error {
-		select {
-		case out <- batch:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
+// messagesByID reads the messages of ids again (a few: the first copies of repeated
+// deliveries, whose rows the stream has passed), in id order.
+func (f *legacyFile) messagesByID(ctx context.Context, ids []int64) ([]row, error) {
+	var out []row
+	for start := 0; start < len(ids); start += batchRows {
+		batch := ids[start:min(len(ids), start+batchRows)]
+		list := make([]string, len(batch))
+		for i, id := range batch {
+			list[i] = strconv.FormatInt(id, 10)
 		}
-	})
-	if err != nil {
-		return fmt.Errorf("read %s: %w", messagesTable.name, err)
+		rows, err := f.db.QueryContext(ctx, selectSQL(messagesTable, f.limits.cellBytes, "id IN ("+strings.Join(list, ", ")+")"))
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", messagesTable.name, err)
+		}
+		err = scanRows(rows, messagesTable, f.limits, func(batch []row) error {
+			out = append(out, batch...)
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", messagesTable.name, err)
+		}
 	}
-	return nil
+	return out, nil
 }
 
 // batchRows is how many rows scanRows hands over at once; their cells share one
@@ -343,14 +374,14 @@ func scanRows(rows *sql.Rows, table legacyTable, lim limits, emit func([]row) er
 				r.cleaned = append(r.cleaned, table.columns[i])
 			}
 		}
-		if table.columns[0] == "id" {
+		if key := r.cell(table.key()); table.key().name == "id" {
 			// INTEGER PRIMARY KEY is the rowid: always an integer.
 			var err error
-			if r.id, err = strconv.ParseInt(r.cells[0].Text, 10, 64); err != nil {
-				return fmt.Errorf("row id %q: %w", r.cells[0].Text, err)
+			if r.id, err = strconv.ParseInt(key.Text, 10, 64); err != nil {
+				return fmt.Errorf("row id %q: %w", key.Text, err)
 			}
 		} else {
-			r.key = r.cells[0].Text
+			r.key = key.Text
 		}
 		if batch = append(batch, r); len(batch) == batchRows {
 			if err := emit(batch); err != nil {
@@ -385,15 +416,16 @@ func (s *cellScanner) Scan(src any) error {
 }
 
 // rowName names row r of table, the read-th in key order, in an error: by its id (or
-// key), unless its key column (column 0) is the one over the limit.
+// key), unless its key column is the one over the limit (overColumn, -1 for none).
 func rowName(table legacyTable, r row, overColumn, read int) string {
+	key := table.key()
 	switch {
-	case overColumn == 0:
-		return fmt.Sprintf("row %d in %s order", read, table.columns[0])
-	case table.columns[0] == "id":
-		return "row " + r.cells[0].Text
+	case overColumn == key.index:
+		return fmt.Sprintf("row %d in %s order", read, key.name)
+	case key.name == "id":
+		return "row " + r.cell(key).Text
 	default:
-		return fmt.Sprintf("row %s %q", table.columns[0], r.cells[0].Text)
+		return fmt.Sprintf("row %s %q", key.name, r.cell(key).Text)
 	}
 }
 

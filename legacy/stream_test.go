@@ -118,11 +118,7 @@ func TestImportCorrectsWhatWasWrittenBeforeTheMessages(t *testing.T) {
 			if after := snapshot(t, d, tenantID); !maps.Equal(before, after) {
 				t.Error("a re-run changed the tenant")
 			}
-			first, _ := json.Marshal(report)
-			second, _ := json.Marshal(again)
-			if string(first) != string(second) {
-				t.Errorf("re-run report differs:\n%s\n%s", first, second)
-			}
+			expectNoOpRerun(t, report, again)
 		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"slices"
 	"strings"
@@ -45,8 +46,19 @@ func run(ctx context.Context, args []string) error {
 	only := flags.String("only", "", "comma list of what to measure, from: "+strings.Join(names(), ", "))
 	jsonPath := flags.String("json", "bench-results.json", "where to write the results as JSON")
 	flags.BoolVar(&cfg.Keep, "keep", false, "keep the bench database (the next run with the same sizes reuses it) and the run's directory")
+	client := flags.String("client", "wrk", "what loads the read endpoints: wrk (a C client, as light as pgbench; apt-get install wrk) or go")
 	if err := flags.Parse(args); err != nil {
 		return err
+	}
+	switch *client {
+	case "wrk":
+		var err error
+		if cfg.Wrk, err = exec.LookPath("wrk"); err != nil {
+			return fmt.Errorf("--client wrk: %w (apt-get install wrk, or --client go)", err)
+		}
+	case "go":
+	default:
+		return fmt.Errorf("--client: %q is neither wrk nor go", *client)
 	}
 	if *only != "" {
 		cfg.Only = strings.Split(*only, ",")

@@ -159,3 +159,34 @@ func TestVerifierConfigurationNamed(t *testing.T) {
 		t.Errorf("short secret: err = %v, want the variable named", err)
 	}
 }
+
+// Replicas must sign list cursors alike: serve takes CURSOR_KEY (32 bytes or more), or
+// derives one from the HS256 secret, and refuses to start with neither.
+func TestCursorKey(t *testing.T) {
+	t.Setenv("SUPABASE_JWT_SECRET", "")
+	t.Setenv("CURSOR_KEY", "")
+	if _, err := cursorKey(); err == nil || !strings.Contains(err.Error(), "CURSOR_KEY is not set") {
+		t.Errorf("neither: err = %v, want CURSOR_KEY named", err)
+	}
+	t.Setenv("CURSOR_KEY", "short")
+	if _, err := cursorKey(); err == nil || !strings.Contains(err.Error(), "at least 32 bytes") {
+		t.Errorf("a short CURSOR_KEY: err = %v", err)
+	}
+	t.Setenv("CURSOR_KEY", strings.Repeat("k", 32))
+	if key, err := cursorKey(); err != nil || string(key) != strings.Repeat("k", 32) {
+		t.Errorf("CURSOR_KEY: key %q, err %v", key, err)
+	}
+	t.Setenv("CURSOR_KEY", "")
+	t.Setenv("SUPABASE_JWT_SECRET", strings.Repeat("s", 32))
+	first, err := cursorKey()
+	if err != nil || len(first) != 32 {
+		t.Fatalf("derived: key %x, err %v", first, err)
+	}
+	if again, _ := cursorKey(); !bytes.Equal(first, again) {
+		t.Error("two replicas with the same secret derive different keys")
+	}
+	t.Setenv("SUPABASE_JWT_SECRET", strings.Repeat("t", 32))
+	if other, _ := cursorKey(); bytes.Equal(first, other) {
+		t.Error("another secret derives the same key")
+	}
+}

@@ -116,7 +116,7 @@ func runServe(ctx context.Context, args []string) error {
 // defaultPoolSize is the connection pool's size unless DATABASE_POOL_SIZE says otherwise:
 // enough to keep PostgreSQL busy while some requests wait on the network or on a lock,
 // few enough that the server does not thrash (pgx's own default, 4 on two CPUs, let one
-// tenant's slow requests hold them all). Each tenant may use a quarter (Fairness).
+// tenant's slow requests hold them all). Each tenant may use an eighth (Fairness).
 const defaultPoolSize = 16
 
 // settings are serve's tunables, from the environment.

@@ -181,3 +181,53 @@ func (g *generator) insertCampaigns(ctx context.Context, contacts int) {
 		return []any{i, 1, i, events[i%len(events)], g.timestamp(i), `{"provider": "meta"}`}
 	})
 }
+
+// Change changes a V1.5 file (one Generate wrote) as its customer would have between an
+// import and the final sync: of every table's rows, one in every changes an update
+// (a contact renamed, a conversation closed, an outbound message read and an inbound one
+// edited, an event's metadata, a lead moved); then new messages, one for every hundred
+// changed, in existing conversations, and one in every hundred changed messages deleted.
+// It returns how many rows it changed, added and deleted.
+func Change(ctx context.Context, path string, every int) (Counts, error) {
+	file, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer file.Close()
+	file.SetMaxOpenConns(1)
+	tx, err := file.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	counts := Counts{}
+	step := func(name, query string, args ...any) {
+		if err != nil {
+			return
+		}
+		var res sql.Result
+		if res, err = tx.ExecContext(ctx, query, args...); err != nil {
+			err = fmt.Errorf("%s: %w", name, err)
+			return
+		}
+		n, _ := res.RowsAffected()
+		counts[name] += int(n)
+	}
+	step("contacts", "UPDATE contacts SET name = name || ' (V1.5)', updated_at = '2024-12-30 10:00:00' WHERE id % ? = 0", every)
+	step("conversations", "UPDATE conversations SET status = 'closed' WHERE id % ? = 0 AND status <> 'closed'", every)
+	step("messages", "UPDATE messages SET status = 'read' WHERE id % ? = 0 AND direction = 'outbound'", every)
+	step("messages", "UPDATE messages SET content = content || ' (editada)' WHERE id % ? = 0 AND direction = 'inbound'", every)
+	step("campaign_events", `UPDATE campaign_events SET metadata = '{"provider": "meta", "retried": true}' WHERE id % ? = 0`, every)
+	var last int
+	if err == nil {
+		err = tx.QueryRowContext(ctx, "SELECT max(id) FROM messages").Scan(&last)
+	}
+	step("new messages", `INSERT INTO messages (id, conversation_id, direction, sender_type, content, external_id, created_at)
+		SELECT ? + id / ?, conversation_id, 'inbound', 'contact', 'Nova mensagem', 'wamid.new.' || id, '2024-12-31 10:00:00'
+		FROM messages WHERE id % ? = 0`, last, every*100, every*100)
+	step("deleted messages", "DELETE FROM messages WHERE id % ? = 1", every*100)
+	if err != nil {
+		return nil, err
+	}
+	return counts, tx.Commit()
+}

@@ -28,6 +28,7 @@ test.describe.serial("a clínica", () => {
     await expect(page).toHaveURL(new RegExp(`^${site(slug)}/entrar`));
     await expect(page.getByText("Sorriso Alegre")).toBeVisible();
     await expect(page.getByRole("img", { name: "Logo de Sorriso Alegre" })).toHaveAttribute("src", "https://cdn.example/sorriso.png");
+    await expect(page.locator('link[rel="icon"]')).toHaveAttribute("href", "https://cdn.example/sorriso.png");
     const primary = await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue("--cor-primaria").trim());
     expect(primary).toBe("#aa3366");
 
@@ -74,11 +75,24 @@ test.describe.serial("a clínica", () => {
     await page.reload();
     await page.getByTestId("conversations").getByRole("button", { name: /Paciente Nova/ }).click();
     await expect(page.getByTestId("messages")).toContainText("Claro! Temos horário amanhã às 10h.");
+
+    // The agent hands the conversation to a colleague, the owner; it stays so.
+    const assignee = page.getByLabel("Responsável");
+    const ownerID = await assignee.locator("option", { hasText: new RegExp(`${owner.name}|${owner.email}`) }).getAttribute("value");
+    expect(ownerID).toMatch(/^[0-9a-f-]{36}$/);
+    await assignee.selectOption(ownerID!);
+    await expect(assignee).toHaveValue(ownerID!);
+    await page.reload();
+    await page.getByTestId("conversations").getByRole("button", { name: /Paciente Nova/ }).click();
+    await expect(page.getByLabel("Responsável")).toHaveValue(ownerID!);
   });
 
   test("4. outra clínica tem sua marca, recusa a atendente da primeira; um endereço desconhecido é 404", async ({ page }) => {
     await page.goto(`${site("clinica-sorriso")}/entrar`);
     await expect(page.getByText("Clínica Sorriso")).toBeVisible();
+    // No logo: the favicon is the page's monogram, its initial on the clinic's colour.
+    const icon = decodeURIComponent((await page.locator('link[rel="icon"]').getAttribute("href")) ?? "");
+    expect(icon).toMatch(/^data:image\/svg\+xml,<svg .*fill="#[0-9a-fA-F]{6}".*>C<\/text><\/svg>$/);
     await signIn(page, site("clinica-sorriso"), agent.email, agent.password);
     await expect(page.getByText("Esta conta não pertence a Clínica Sorriso")).toBeVisible();
 

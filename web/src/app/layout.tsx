@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import { headers } from "next/headers";
 import type { ReactNode } from "react";
 import { decodeTenant, tenantHeader } from "@/lib/tenant";
-import { themeStyle } from "@/lib/theme";
+import { monogramIcon, themeStyle } from "@/lib/theme";
 import "./globals.css";
 
 async function currentTenant() {
@@ -16,7 +16,7 @@ export async function generateMetadata(): Promise<Metadata> {
   }
   return {
     title: { default: tenant.name, template: `%s · ${tenant.name}` },
-    icons: tenant.logo_url ? { icon: tenant.logo_url } : undefined,
+    icons: { icon: tenant.logo_url ?? monogramIcon(tenant) },
   };
 }
 

@@ -9,6 +9,7 @@ import { useEvents, type LiveEvent } from "./useEvents";
 
 type Row = components["schemas"]["InboxRow"];
 type Message = components["schemas"]["Message"];
+type User = components["schemas"]["User"];
 
 const statusLabels: Record<string, string> = { open: "Aberta", pending: "Pendente", closed: "Fechada" };
 const deliveryLabels: Record<string, string> = {
@@ -33,6 +34,7 @@ export function Inbox() {
   const [selected, setSelected] = useState<string | null>(null);
   const [messages, setMessages] = useState<Message[]>([]);
   const [me, setMe] = useState<string | null>(null);
+  const [team, setTeam] = useState<User[]>([]);
   const [error, setError] = useState<string>();
   const [reply, setReply] = useState("");
   const [sending, setSending] = useState(false);
@@ -63,6 +65,7 @@ export function Inbox() {
   useEffect(() => {
     loadRows();
     api.GET("/api/v1/me").then(({ data }) => setMe(data?.id ?? null));
+    api.GET("/api/v1/users", { params: { query: { limit: 100 } } }).then(({ data }) => setTeam(data?.items ?? []));
   }, [api, loadRows]);
 
   async function open(row: Row) {
@@ -75,63 +78,58 @@ export function Inbox() {
   }
 
   const onEvent = useCallback(
-    ({ type, data }: LiveEvent) => {
-      const conversationId = String(data.conversation_id ?? data.id);
-      if (type === "message.created") {
+    (event: LiveEvent) => {
+      if (event.type === "message.created") {
+        const { data } = event;
         // The event carries a preview; the open conversation reads the message whole.
-        if (conversationId === selected) {
-          loadMessages(conversationId);
+        if (data.conversation_id === selected) {
+          loadMessages(data.conversation_id);
         }
-        setRows((list) =>
-          list?.map((r) =>
-            r.id === conversationId
-              ? {
-                  ...r,
-                  last_message: {
-                    preview: (data.preview as string | null) ?? null,
-                    direction: data.direction as "inbound" | "outbound",
-                    status: data.status as Message["status"],
-                    sender_type: data.sender_type as Message["sender_type"],
-                    has_media: Boolean(data.has_media),
-                    created_at: String(data.created_at),
-                  },
-                }
-              : r,
-          ) ?? null,
-        );
-      } else if (type === "message.updated") {
-        setMessages((list) => list.map((m) => (m.id === data.id ? { ...m, status: data.status as Message["status"] } : m)));
-      } else if (type === "conversation.created") {
-        setRows((list) => {
-          if (!list || list.some((r) => r.id === data.id)) {
-            return list;
-          }
-          const row = {
-            ...(data as unknown as Row),
-            contact_avatar_url: null,
-            last_message: null,
-          } satisfies Row;
-          return [row, ...list].sort(byActivity);
-        });
-      } else if (type === "conversation.updated") {
-        setRows((list) =>
-          list
-            ?.map((r) =>
-              r.id === data.id
+        setRows(
+          (list) =>
+            list?.map((r) =>
+              r.id === data.conversation_id
                 ? {
                     ...r,
-                    status: data.status as Row["status"],
-                    assigned_user_id: (data.assigned_user_id as string | null) ?? null,
-                    unread_count: Number(data.unread_count),
-                    last_message_at: String(data.last_message_at),
+                    last_message: {
+                      preview: data.preview,
+                      direction: data.direction,
+                      status: data.status,
+                      sender_type: data.sender_type,
+                      has_media: data.has_media,
+                      created_at: data.created_at,
+                    },
                   }
                 : r,
-            )
-            .sort(byActivity) ?? null,
+            ) ?? null,
+        );
+      } else if (event.type === "message.updated") {
+        const { data } = event;
+        setMessages((list) => list.map((m) => (m.id === data.id ? { ...m, status: data.status } : m)));
+      } else if (event.type === "conversation.created") {
+        // A new row is read whole (the event lacks its avatar and last message).
+        loadRows();
+      } else if (event.type === "conversation.updated") {
+        const { data } = event;
+        setRows(
+          (list) =>
+            list
+              ?.map((r) =>
+                r.id === data.id
+                  ? {
+                      ...r,
+                      status: data.status,
+                      assigned_user_id: data.assigned_user_id,
+                      unread_count: data.unread_count,
+                      last_message_at: data.last_message_at ?? r.last_message_at,
+                    }
+                  : r,
+              )
+              .sort(byActivity) ?? null,
         );
       }
     },
-    [selected, loadMessages],
+    [selected, loadMessages, loadRows],
   );
 
   const onReset = useCallback(() => {
@@ -214,15 +212,20 @@ export function Inbox() {
           <>
             <div className="row">
               <h2 className="grow">{current.contact_name ?? current.contact_phone ?? "Contato sem nome"}</h2>
-              {current.assigned_user_id === me ? (
-                <button type="button" className="secondary" onClick={() => update({ assigned_user_id: null })}>
-                  Liberar
-                </button>
-              ) : (
-                <button type="button" className="secondary" onClick={() => update({ assigned_user_id: me })}>
-                  Atribuir a mim
-                </button>
-              )}
+              <label>
+                Responsável{" "}
+                <select
+                  value={current.assigned_user_id ?? ""}
+                  onChange={(e) => update({ assigned_user_id: e.target.value || null })}
+                >
+                  <option value="">Ninguém</option>
+                  {team.map((user) => (
+                    <option key={user.id} value={user.id}>
+                      {(user.full_name ?? user.email ?? "Sem nome") + (user.id === me ? " (eu)" : "")}
+                    </option>
+                  ))}
+                </select>
+              </label>
               {current.status !== "closed" ? (
                 <button type="button" className="secondary" onClick={() => update({ status: "closed" })}>
                   Encerrar

@@ -3,11 +3,26 @@
 // EventSource cannot send the token), and every reconnection — a lost connection, an
 // expired token — takes a new ticket and resumes after the last event seen.
 import { useEffect, useRef } from "react";
+import type { components } from "@/lib/api/schema";
 import { useSession } from "./Session";
 
-export type LiveEvent = { type: string; data: Record<string, unknown> };
+type Schemas = components["schemas"];
 
-const eventTypes = ["message.created", "message.updated", "conversation.created", "conversation.updated", "lead.moved"];
+/** An event by its name, its data typed by the document's Event<Name> schema. */
+export type LiveEvent =
+  | { type: "message.created"; data: Schemas["EventMessageCreated"] }
+  | { type: "message.updated"; data: Schemas["EventMessageUpdated"] }
+  | { type: "conversation.created"; data: Schemas["EventConversationCreated"] }
+  | { type: "conversation.updated"; data: Schemas["EventConversationUpdated"] }
+  | { type: "lead.moved"; data: Schemas["EventLeadMoved"] };
+
+const eventTypes: LiveEvent["type"][] = [
+  "message.created",
+  "message.updated",
+  "conversation.created",
+  "conversation.updated",
+  "lead.moved",
+];
 
 /** Calls onEvent for each event, and onReset when events may have been missed. */
 export function useEvents(onEvent: (event: LiveEvent) => void, onReset: () => void) {
@@ -40,7 +55,7 @@ export function useEvents(onEvent: (event: LiveEvent) => void, onReset: () => vo
         source.addEventListener(type, (message) => {
           const event = message as MessageEvent<string>;
           lastEventId = event.lastEventId || lastEventId;
-          handlers.current.onEvent({ type, data: JSON.parse(event.data) });
+          handlers.current.onEvent({ type, data: JSON.parse(event.data) } as LiveEvent);
         });
       }
       source.addEventListener("reset", () => handlers.current.onReset());

@@ -23,3 +23,22 @@ export function themeStyle(tenant: Tenant | null): CSSProperties {
   }
   return style as CSSProperties;
 }
+
+/** The default primary colour (globals.css), for what CSS variables cannot reach. */
+const defaultPrimary = "#1f6feb";
+
+const xmlEntities: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" };
+
+/**
+ * The favicon of a tenant without a logo: its initial on its primary colour, as the
+ * page's monogram shows it, in an SVG data URL.
+ */
+export function monogramIcon(tenant: Tenant): string {
+  const primary = ((tenant.theme ?? {}) as Record<string, unknown>).primary_color;
+  const fill = typeof primary === "string" && colour.test(primary) ? primary : defaultPrimary;
+  const initial = tenant.name.trim().charAt(0).toUpperCase().replace(/[&<>"']/g, (c) => xmlEntities[c]);
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" rx="14" fill="${fill}"/>` +
+    `<text x="32" y="44" font-family="sans-serif" font-size="36" font-weight="700" text-anchor="middle" fill="#fff">${initial}</text></svg>`;
+  return `data:image/svg+xml,${encodeURIComponent(svg)}`;
+}

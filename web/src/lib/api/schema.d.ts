@@ -847,7 +847,7 @@ export interface paths {
         };
         /**
          * The caller's tenant's live events, as Server-Sent Events
-         * @description A text/event-stream of the tenant's changes as they commit, whoever made them (the API, webhooks, workers, Supabase clients). Each event has an id (send it back as the Last-Event-ID header to resume after a reconnect), a name and JSON data: message.created {id, conversation_id, channel, direction, sender_type, sender_user_id, status, preview (the first 140 characters), has_media, created_at}; message.updated {id, conversation_id, status}; conversation.created {id, contact_id, contact_name, contact_phone, channel, status, assigned_user_id, ai_enabled, unread_count, last_message_at, updated_at}; conversation.updated (the same, without the contact's name and phone); lead.moved {id, contact_id, stage, position, from_stage, updated_at}. The event reset says that events may have been missed (refetch, then go on); expired ends the stream when the access token expires (reconnect with a new one); forbidden when the caller may no longer read the tenant. A comment line comes every 15 seconds. Authenticate with the bearer header, or ?ticket= from POST /api/v1/events/ticket (browsers' EventSource cannot send headers). 429 when too many streams are open for the user or the tenant.
+         * @description A text/event-stream of the tenant's changes as they commit, whoever made them (the API, webhooks, workers, Supabase clients). Each event has an id (send it back as the Last-Event-ID header to resume after a reconnect), a name and JSON data: message.created {id, conversation_id, channel, direction, sender_type, sender_user_id, status, preview (the first 140 characters), has_media, created_at}; message.updated {id, conversation_id, status}; conversation.created {id, contact_id, contact_name, contact_phone, channel, status, assigned_user_id, ai_enabled, unread_count, last_message_at, updated_at}; conversation.updated (the same, without the contact's name and phone); lead.moved {id, contact_id, stage, position, from_stage, updated_at}. The event reset says that events may have been missed (refetch, then go on); expired ends the stream when the access token expires (reconnect with a new one); forbidden when the caller may no longer read the tenant. A comment line comes every 15 seconds. Each event's data is the schema Event<Name> (EventMessageCreated, …; the stream's tests check every event they read against it). Authenticate with the bearer header, or ?ticket= from POST /api/v1/events/ticket (browsers' EventSource cannot send headers). 429 when too many streams are open for the user or the tenant.
          */
         get: operations["streamEvents"];
         put?: never;
@@ -1324,6 +1324,70 @@ export interface components {
              * @description The campaign that sent this message
              */
             campaign_id: string | null;
+        };
+        /** @description message.created: a message was stored */
+        EventMessageCreated: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            conversation_id: string;
+            channel: components["schemas"]["Channel"];
+            /** @enum {string} */
+            direction: "inbound" | "outbound";
+            /** @enum {string} */
+            sender_type: "contact" | "user" | "ai" | "system";
+            /** Format: uuid */
+            sender_user_id: string | null;
+            status: components["schemas"]["MessageStatus"];
+            /** @description The content's first 140 characters */
+            preview: string | null;
+            has_media: boolean;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /** @description message.updated: a message's delivery status moved */
+        EventMessageUpdated: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            conversation_id: string;
+            status: components["schemas"]["MessageStatus"];
+        };
+        /** @description conversation.updated: a conversation's status, assignee, AI switch, unread count or last activity changed */
+        EventConversationUpdated: components["schemas"]["EventConversationFields"];
+        /** @description The conversation events' fields, for compositions: open, as each composition closes itself with unevaluatedProperties */
+        EventConversationFields: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            contact_id: string | null;
+            channel: components["schemas"]["Channel"];
+            status: components["schemas"]["ConversationStatus"];
+            /** Format: uuid */
+            assigned_user_id: string | null;
+            ai_enabled: boolean;
+            unread_count: number;
+            /** Format: date-time */
+            last_message_at: string | null;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description conversation.created: a conversation began; with its contact's name and phone */
+        EventConversationCreated: components["schemas"]["EventConversationFields"] & {
+            contact_name: string | null;
+            contact_phone: string | null;
+        };
+        /** @description lead.moved: a lead changed stage or place */
+        EventLeadMoved: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            contact_id: string | null;
+            stage: components["schemas"]["LeadStage"];
+            position: number;
+            from_stage: components["schemas"]["LeadStage"];
+            /** Format: date-time */
+            updated_at: string;
         };
         /** @description Content, media or both */
         MessageCreate: {
