@@ -45,6 +45,10 @@ func OpenPool(ctx context.Context, databaseURL string, settings PoolSettings) (*
 	if settings.MaxConns > 0 {
 		config.MaxConns = int32(settings.MaxConns)
 	}
+	config.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
+		registerUUID(conn.TypeMap())
+		return nil
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, config)
 	if err != nil {
 		return nil, fmt.Errorf("open pool: %w", err)
