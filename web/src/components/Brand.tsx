@@ -1,4 +1,5 @@
 import type { Tenant } from "@/lib/tenant";
+import { initial } from "@/lib/theme";
 
 /** The tenant's logo and name; a monogram of its initial when it has no logo. */
 export function Brand({ tenant }: { tenant: Tenant }) {
@@ -9,7 +10,7 @@ export function Brand({ tenant }: { tenant: Tenant }) {
         <img src={tenant.logo_url} alt={`Logo de ${tenant.name}`} />
       ) : (
         <span className="monogram" aria-hidden="true">
-          {tenant.name.trim().charAt(0).toUpperCase()}
+          {initial(tenant)}
         </span>
       )}
       <strong>{tenant.name}</strong>

@@ -24,6 +24,11 @@ export function themeStyle(tenant: Tenant | null): CSSProperties {
   return style as CSSProperties;
 }
 
+/** The tenant's initial, its monogram where it has no logo. */
+export function initial(tenant: Tenant): string {
+  return tenant.name.trim().charAt(0).toUpperCase();
+}
+
 /** The default primary colour (globals.css), for what CSS variables cannot reach. */
 const defaultPrimary = "#1f6feb";
 
@@ -36,9 +41,9 @@ const xmlEntities: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&
 export function monogramIcon(tenant: Tenant): string {
   const primary = ((tenant.theme ?? {}) as Record<string, unknown>).primary_color;
   const fill = typeof primary === "string" && colour.test(primary) ? primary : defaultPrimary;
-  const initial = tenant.name.trim().charAt(0).toUpperCase().replace(/[&<>"']/g, (c) => xmlEntities[c]);
+  const letter = initial(tenant).replace(/[&<>"']/g, (c) => xmlEntities[c]);
   const svg =
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" rx="14" fill="${fill}"/>` +
-    `<text x="32" y="44" font-family="sans-serif" font-size="36" font-weight="700" text-anchor="middle" fill="#fff">${initial}</text></svg>`;
+    `<text x="32" y="44" font-family="sans-serif" font-size="36" font-weight="700" text-anchor="middle" fill="#fff">${letter}</text></svg>`;
   return `data:image/svg+xml,${encodeURIComponent(svg)}`;
 }
