@@ -163,8 +163,7 @@ func TestReplyIsSentOnceTheProviderRecovers(t *testing.T) {
 	d := startWorkers(t, a, delivery.Config{})
 	agent := a.token(tn.AgentID)
 
-	down := whatsapptest.Failure{Status: http.StatusServiceUnavailable, Code: 2, Message: "Service temporarily unavailable"}
-	a.graph.FailNext(down, down, down)
+	a.graph.FailNext(providerDown, providerDown, providerDown)
 	id := reply(t, a, agent, tn.ConversationID, map[string]any{"content": "Confirmado"})
 	m := awaitStatus(t, a, d, agent, tn.ConversationID, id)
 	if m.Status != "sent" || len(a.graph.Sends()) != 1 || a.graph.Attempts() != 4 {
@@ -183,6 +182,9 @@ func TestReplyIsSentOnceTheProviderRecovers(t *testing.T) {
 	}
 }
 
+// providerDown is the Graph API's answer while it is unavailable (retryable).
+var providerDown = whatsapptest.Failure{Status: http.StatusServiceUnavailable, Code: 2, Message: "Service temporarily unavailable"}
+
 // TestReplyFailsWhenTheAttemptsRunOut: a provider that stays down gets MaxAttempts
 // requests, and the message ends failed, saying so, rather than queued forever.
 func TestReplyFailsWhenTheAttemptsRunOut(t *testing.T) {
@@ -193,8 +195,7 @@ func TestReplyFailsWhenTheAttemptsRunOut(t *testing.T) {
 	d := startWorkers(t, a, delivery.Config{})
 	agent := a.token(tn.AgentID)
 
-	down := whatsapptest.Failure{Status: http.StatusServiceUnavailable, Code: 2, Message: "Service temporarily unavailable"}
-	a.graph.FailNext(slices.Repeat([]whatsapptest.Failure{down}, 9)...)
+	a.graph.FailNext(slices.Repeat([]whatsapptest.Failure{providerDown}, 9)...)
 	id := reply(t, a, agent, tn.ConversationID, map[string]any{"content": "Confirmado"})
 	m := awaitStatus(t, a, d, agent, tn.ConversationID, id)
 	if m.Status != "failed" || m.StatusReason == nil || !strings.Contains(*m.StatusReason, "gave up after 8 attempts") {
