@@ -19,7 +19,8 @@ import (
 type parityCase struct {
 	name string
 	as   string // owner, admin, agent, or invitee (a confirmed user with no tenant)
-	// setup runs first, as a superuser, in the same transaction.
+	// setup runs first, as a superuser, and commits (see dbtest.RunAs): a case with
+	// setup gets tenants of its own.
 	setup []string
 	sql   string
 	// refused: the database turns the write down (privilege, policy, check, rule
@@ -29,8 +30,10 @@ type parityCase struct {
 
 // parityCases holds, for every table and command granted to authenticated and every
 // SECURITY DEFINER function it may call that writes, the writes the API refuses for a
-// role or a state, and one it allows. Statements name the fixture with @tenant, @owner,
-// @admin, @agent, @invitee, @contact, @conversation, @campaign and @invitation.
+// role or a state, and one it allows. Statements name the fixture with @tenant,
+// @other_tenant, @owner, @admin, @agent, @invitee, @contact, @conversation, @campaign,
+// @invitation, @agent_email, @invitee_email and @new_contact (the id of a contact that
+// only a case's setup creates).
 // disconnectWhatsApp removes the seeded tenant's WhatsApp number, so that a case may
 // connect one.
 const disconnectWhatsApp = `delete from channel_accounts where tenant_id = @tenant`
@@ -84,7 +87,7 @@ var parityCases = map[string][]parityCase{
 		{"an agent invites", "agent", nil, `insert into invitations (tenant_id, email, invited_by_user_id) values (@tenant, 'x@example.com', @agent)`, true},
 		{"an admin invites an owner", "admin", nil, `insert into invitations (tenant_id, email, role, invited_by_user_id) values (@tenant, 'x@example.com', 'owner', @admin)`, true},
 		{"an admin invites in the owner's name", "admin", nil, `insert into invitations (tenant_id, email, invited_by_user_id) values (@tenant, 'x@example.com', @owner)`, true},
-		{"an admin invites a member", "admin", nil, `insert into invitations (tenant_id, email, invited_by_user_id) values (@tenant, 'agent@clinica-a.example', @admin)`, true},
+		{"an admin invites a member", "admin", nil, `insert into invitations (tenant_id, email, invited_by_user_id) values (@tenant, @agent_email, @admin)`, true},
 		{"an admin invites for a century", "admin", nil,
 			`insert into invitations (tenant_id, email, invited_by_user_id, expires_at) values (@tenant, 'x@example.com', @admin, now() + interval '100 years')`, true},
 		{"an admin records an acceptance", "admin", nil,
@@ -102,14 +105,14 @@ var parityCases = map[string][]parityCase{
 	},
 	"function/accept_invitation": {
 		{"a member of a tenant accepts another's invitation", "agent",
-			[]string{`insert into invitations (tenant_id, email) values (@other_tenant, 'agent@clinica-a.example')`},
-			`select private.accept_invitation(id) from invitations where tenant_id = @other_tenant and email = 'agent@clinica-a.example'`, true},
+			[]string{`insert into invitations (tenant_id, email) values (@other_tenant, @agent_email)`},
+			`select private.accept_invitation(id) from invitations where tenant_id = @other_tenant and email = @agent_email`, true},
 		{"someone accepts an invitation for another email", "invitee", nil, `select private.accept_invitation(@invitation)`, true},
 		{"an unconfirmed account accepts its invitation", "invitee",
 			[]string{`update auth.users set email_confirmed_at = null where id = @invitee`},
-			`select private.accept_invitation(id) from invitations where email = 'invitee@example.com' and tenant_id = @tenant`, true},
+			`select private.accept_invitation(id) from invitations where email = @invitee_email and tenant_id = @tenant`, true},
 		{"a confirmed account with no tenant accepts its invitation", "invitee", nil,
-			`select private.accept_invitation(id) from invitations where email = 'invitee@example.com' and tenant_id = @tenant`, false},
+			`select private.accept_invitation(id) from invitations where email = @invitee_email and tenant_id = @tenant`, false},
 	},
 	"messages/insert": {
 		{"an agent forges a message from the contact", "agent", nil,
@@ -174,11 +177,11 @@ var parityCases = map[string][]parityCase{
 	},
 	"campaign_events/insert": {
 		{"an agent queues a send", "agent", []string{seedNewContact},
-			`insert into campaign_events (tenant_id, campaign_id, contact_id, event_type) select @tenant, @campaign, id, 'queued' from contacts where tenant_id = @tenant and name = 'Nova'`, true},
+			`insert into campaign_events (tenant_id, campaign_id, contact_id, event_type) values (@tenant, @campaign, @new_contact, 'queued')`, true},
 		{"an admin records a delivery", "admin", nil,
 			`insert into campaign_events (tenant_id, campaign_id, contact_id, event_type) values (@tenant, @campaign, @contact, 'delivered')`, true},
 		{"an admin queues a send", "admin", []string{seedNewContact},
-			`insert into campaign_events (tenant_id, campaign_id, contact_id, event_type) select @tenant, @campaign, id, 'queued' from contacts where tenant_id = @tenant and name = 'Nova'`, false},
+			`insert into campaign_events (tenant_id, campaign_id, contact_id, event_type) values (@tenant, @campaign, @new_contact, 'queued')`, false},
 	},
 	"ai_config/insert": {
 		{"an agent configures the assistant", "agent", []string{`delete from ai_config where tenant_id = @tenant`}, `insert into ai_config (tenant_id) values (@tenant)`, true},
@@ -220,7 +223,7 @@ var parityCases = map[string][]parityCase{
 const (
 	runCampaign      = `update campaigns set status = 'running' where id = @campaign`
 	completeCampaign = `update campaigns set status = 'running' where id = @campaign; update campaigns set status = 'completed' where id = @campaign`
-	seedNewContact   = `insert into contacts (tenant_id, name) values (@tenant, 'Nova')`
+	seedNewContact   = `insert into contacts (id, tenant_id, name) values (@new_contact, @tenant, 'Nova')`
 )
 
 // TestRulesHoldForSupabaseClients attempts every parity case as authenticated through
@@ -230,27 +233,7 @@ const (
 func TestRulesHoldForSupabaseClients(t *testing.T) {
 	t.Parallel()
 	d := dbtest.New(t)
-	tn := dbtest.SeedTenant(t, d, "clinica-a")
-	other := dbtest.SeedTenant(t, d, "clinica-b")
-	ctx := context.Background()
-	adminID := dbtest.CreateAuthUser(t, d, "admin@clinica-a.example",
-		`{"tenant_id": "`+tn.ID.String()+`", "tenant_role": "admin"}`, `{}`)
-	// A confirmed account invited by two tenants, so that it joined neither implicitly.
-	for _, tenant := range []uuid.UUID{tn.ID, other.ID} {
-		if _, err := d.Admin.Exec(ctx, `insert into invitations (tenant_id, email) values ($1, 'invitee@example.com')`, tenant); err != nil {
-			t.Fatal(err)
-		}
-	}
-	inviteeID := dbtest.CreateAuthUser(t, d, "invitee@example.com", `{}`, `{}`)
-	var invitationID uuid.UUID
-	if err := d.Admin.QueryRow(ctx, `select id from invitations where tenant_id = $1 and email = 'new@clinica-a.example'`, tn.ID).Scan(&invitationID); err != nil {
-		t.Fatal(err)
-	}
-	fixture := pgx.NamedArgs{
-		"tenant": tn.ID, "other_tenant": other.ID, "owner": tn.OwnerID, "admin": adminID, "agent": tn.AgentID, "invitee": inviteeID,
-		"contact": tn.ContactID, "conversation": tn.ConversationID, "campaign": tn.CampaignID, "invitation": invitationID,
-	}
-	actors := map[string]uuid.UUID{"owner": tn.OwnerID, "admin": adminID, "agent": tn.AgentID, "invitee": inviteeID}
+	shared, sharedActors := parityFixture(t, d, "clinica")
 
 	granted := grantedWrites(t, d)
 	for _, write := range granted {
@@ -258,16 +241,21 @@ func TestRulesHoldForSupabaseClients(t *testing.T) {
 			t.Errorf("%s is granted to authenticated but has no parity cases: add the writes the API refuses for a role or a state (and one it allows) to parityCases", write)
 		}
 	}
-	var refusals, allowed int
+	var refusals, allowed, ownCases int
 	for write, cases := range parityCases {
 		if !slices.Contains(granted, write) {
 			t.Errorf("parityCases has %s, which authenticated is not granted: remove it", write)
 		}
 		for _, c := range cases {
 			t.Run(write+"/"+c.name, func(t *testing.T) {
+				fixture, actors := shared, sharedActors
 				var setup []string
 				for _, s := range c.setup {
 					setup = append(setup, strings.Split(s, "; ")...)
+				}
+				if len(setup) > 0 {
+					ownCases++
+					fixture, actors = parityFixture(t, d, fmt.Sprintf("caso-%d", ownCases))
 				}
 				got := dbtest.RunAs(t, d.Admin, "authenticated", dbtest.Claims(actors[c.as]), setup, c.sql, fixture)
 				switch {
@@ -284,7 +272,37 @@ func TestRulesHoldForSupabaseClients(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("parity matrix: %d granted writes, %d refusals and %d allowed writes attempted", len(granted), refusals, allowed)
+	t.Logf("parity matrix: %d granted writes, %d refusals and %d allowed writes attempted (%d cases on tenants of their own)", len(granted), refusals, allowed, ownCases)
+}
+
+// parityFixture seeds tenant <slug>-a, with an admin besides its owner and agent, tenant
+// <slug>-b, and a confirmed account invited by both (so that it joined neither), and
+// names them for the cases' statements and actors.
+func parityFixture(t *testing.T, d *dbtest.Database, slug string) (pgx.NamedArgs, map[string]uuid.UUID) {
+	t.Helper()
+	ctx := context.Background()
+	tn := dbtest.SeedTenant(t, d, slug+"-a")
+	other := dbtest.SeedTenant(t, d, slug+"-b")
+	adminID := dbtest.CreateAuthUser(t, d, "admin@"+tn.Slug+".example",
+		`{"tenant_id": "`+tn.ID.String()+`", "tenant_role": "admin"}`, `{}`)
+	inviteeEmail := "invitee@" + slug + ".example"
+	for _, tenant := range []uuid.UUID{tn.ID, other.ID} {
+		if _, err := d.Admin.Exec(ctx, `insert into invitations (tenant_id, email) values ($1, $2)`, tenant, inviteeEmail); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inviteeID := dbtest.CreateAuthUser(t, d, inviteeEmail, `{}`, `{}`)
+	var invitationID uuid.UUID
+	if err := d.Admin.QueryRow(ctx, `select id from invitations where tenant_id = $1 and email = $2`,
+		tn.ID, "new@"+tn.Slug+".example").Scan(&invitationID); err != nil {
+		t.Fatal(err)
+	}
+	fixture := pgx.NamedArgs{
+		"tenant": tn.ID, "other_tenant": other.ID, "owner": tn.OwnerID, "admin": adminID, "agent": tn.AgentID, "invitee": inviteeID,
+		"contact": tn.ContactID, "conversation": tn.ConversationID, "campaign": tn.CampaignID, "invitation": invitationID,
+		"agent_email": "agent@" + tn.Slug + ".example", "invitee_email": inviteeEmail, "new_contact": uuid.New(),
+	}
+	return fixture, map[string]uuid.UUID{"owner": tn.OwnerID, "admin": adminID, "agent": tn.AgentID, "invitee": inviteeID}
 }
 
 // grantedWrites lists, from the catalogue, every write authenticated may attempt: each

@@ -48,7 +48,8 @@ func TestRLSIsolatesEveryTable(t *testing.T) {
 			if got := p.RunSQL(fmt.Sprintf("select count(*) from public.%s where %s <> $1", table.Name, table.TenantColumn), nil, a.ID); !got.Denied() {
 				t.Errorf("rows of other tenants visible: %v", got)
 			}
-			if got := p.Move(own, b.ID); !got.Denied() {
+			// Citus refuses outright to change a row's distribution column (0A000).
+			if got := p.Move(own, b.ID); !got.Denied() && !(dbtest.OnCitus() && dbtest.SQLState(got.Err) == "0A000") {
 				t.Errorf("moving A's row into tenant B: got %v, want denied", got)
 			}
 		})

@@ -3,6 +3,7 @@ package dbtest
 import (
 	"context"
 	"encoding/json"
+	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -46,6 +47,7 @@ func Claims(userID uuid.UUID) json.RawMessage {
 // the profile.
 func CreateAuthUser(t testing.TB, d *Database, email string, appMetadata, userMetadata string) uuid.UUID {
 	t.Helper()
+	defer seeding()()
 	return createAuthUser(t, d, email, appMetadata, userMetadata, true)
 }
 
@@ -53,7 +55,23 @@ func CreateAuthUser(t testing.TB, d *Database, email string, appMetadata, userMe
 // when the email still has to be confirmed: email_confirmed_at is null.
 func CreateUnconfirmedAuthUser(t testing.TB, d *Database, email string) uuid.UUID {
 	t.Helper()
+	defer seeding()()
 	return createAuthUser(t, d, email, `{"provider": "email"}`, `{}`, false)
+}
+
+// citusSeeding serialises the fixture's writes on the Citus cluster, where concurrent
+// transactions that write several reference tables (tenants, users, invitations) can
+// deadlock (40P01): each takes the tables' shard locks in its own order. Subtests seed
+// tenants in parallel.
+var citusSeeding sync.Mutex
+
+// seeding takes citusSeeding on the Citus cluster, and returns its release.
+func seeding() func() {
+	if !OnCitus() {
+		return func() {}
+	}
+	citusSeeding.Lock()
+	return citusSeeding.Unlock
 }
 
 func createAuthUser(t testing.TB, d *Database, email string, appMetadata, userMetadata string, confirmed bool) uuid.UUID {
@@ -75,6 +93,7 @@ func createAuthUser(t testing.TB, d *Database, email string, appMetadata, userMe
 // tenant table, written as a superuser.
 func SeedTenant(t testing.TB, d *Database, slug string) Tenant {
 	t.Helper()
+	defer seeding()()
 	ctx := context.Background()
 	tn := Tenant{Slug: slug}
 	if err := d.Admin.QueryRow(ctx,
@@ -84,8 +103,8 @@ func SeedTenant(t testing.TB, d *Database, slug string) Tenant {
 	member := func(role string) string {
 		return `{"provider": "email", "tenant_id": "` + tn.ID.String() + `", "tenant_role": "` + role + `"}`
 	}
-	tn.OwnerID = CreateAuthUser(t, d, "owner@"+slug+".example", member("owner"), `{"full_name": "Owner"}`)
-	tn.AgentID = CreateAuthUser(t, d, "agent@"+slug+".example", member("agent"), `{}`)
+	tn.OwnerID = createAuthUser(t, d, "owner@"+slug+".example", member("owner"), `{"full_name": "Owner"}`, true)
+	tn.AgentID = createAuthUser(t, d, "agent@"+slug+".example", member("agent"), `{}`, true)
 
 	err := d.Admin.QueryRow(ctx, `
 		with secret as (

@@ -1,3 +1,10 @@
+-- private.lead_positions_around reads a stage's leads as its owner on one node (00029:
+-- under RLS the stage is no index condition). Citus refuses a transaction that reads a
+-- shard as one role after another role wrote it (25001): a stage renumbered, or a second
+-- lead created, then a lead placed, in one transaction. Here it reads as the caller,
+-- under the policies, like the statements around it; the stage is then a filter over the
+-- tenant's leads on its shard.
+alter function private.lead_positions_around(uuid, public.lead_stage, integer, uuid) security invoker;
 -- The functions the policies, defaults and triggers call must exist on every node: the
 -- helpers and triggers of private and Supabase's auth.uid(), auth.jwt(), auth.role()
 -- (auth's tables stay on the coordinator, untouched).
