@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 const usage = `usage:
@@ -31,9 +32,12 @@ var errUsage = errors.New("bad command line")
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+	logs := newBufferedLog(os.Stderr)
+	go logs.flushEvery(ctx, time.Second)
+	slog.SetDefault(slog.New(urgentFlush{slog.NewJSONHandler(logs, nil), logs}))
 
 	err := run(ctx, os.Args[1:])
+	logs.Flush()
 	if errors.Is(err, errUsage) {
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
