@@ -2,7 +2,7 @@
 // and prints one table (`make bench`; package bench says how). Run it from the module's
 // root: it builds ./cmd/server.
 //
-//	go run ./cmd/bench [--duration 5s] [--rounds 3] [--concurrency 32] [--only contact,inbox] [--keep] …
+//	go run ./cmd/bench [--duration 5s] [--rounds 5] [--concurrency 32] [--only contact,inbox] [--keep] …
 package main
 
 import (
@@ -37,7 +37,7 @@ func run(ctx context.Context, args []string) error {
 		"superuser URL of the bench database, which is created, seeded and dropped (atende_app reaches it on the same host)")
 	cfg := bench.Config{Log: os.Stderr}
 	flags.DurationVar(&cfg.Duration, "duration", 5*time.Second, "length of each measurement")
-	flags.IntVar(&cfg.Rounds, "rounds", 3, "rounds of each row's measurements (API, ceiling, RLS off), interleaved: the row reports medians")
+	flags.IntVar(&cfg.Rounds, "rounds", 5, "rounds of each row's measurements (API, ceiling, RLS off), interleaved: the row reports medians (a round's ratios move by ±0.1 on a shared 2-core machine)")
 	flags.IntVar(&cfg.Concurrency, "concurrency", 32, "HTTP clients, and pgbench clients")
 	flags.IntVar(&cfg.Sizes.Tenants, "tenants", 200, "small tenants")
 	flags.IntVar(&cfg.Sizes.SmallMessages, "small-messages", 2000, "messages of each small tenant")
