@@ -3,6 +3,7 @@ package db
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -136,19 +137,37 @@ func MapError(err error) error {
 	if !ok {
 		return err
 	}
-	if stateConstraints[pgErr.ConstraintName] {
+	constraint := constraintName(pgErr)
+	if stateConstraints[constraint] {
 		kind = ErrConflict
 	}
 	field := pgErr.ColumnName
-	if f, ok := constraintFields[pgErr.ConstraintName]; ok {
+	if f, ok := constraintFields[constraint]; ok {
 		field = f
 	}
-	return &Error{Kind: kind, Constraint: pgErr.ConstraintName, Field: field, Reason: reason(pgErr, kind, field), Err: err}
+	return &Error{Kind: kind, Constraint: constraint, Field: field, Reason: reason(pgErr, constraint, kind, field), Err: err}
+}
+
+// citusConstraint finds the constraint in the message of an error a Citus worker raised,
+// without the suffix of the shard's copy ("contacts_tenant_id_phone_key_102008").
+var citusConstraint = regexp.MustCompile(`constraint "([^"]+?)(?:_[0-9]+)?"`)
+
+// constraintName is the constraint the error names. Citus relays a worker's error
+// ("while executing command on <worker>") without its constraint field, so the name is
+// then read from the message.
+func constraintName(pgErr *pgconn.PgError) string {
+	if pgErr.ConstraintName != "" || !strings.HasPrefix(pgErr.Where, "while executing command on ") {
+		return pgErr.ConstraintName
+	}
+	if m := citusConstraint.FindStringSubmatch(pgErr.Message); m != nil {
+		return m[1]
+	}
+	return ""
 }
 
 // reason words the error for the caller.
-func reason(pgErr *pgconn.PgError, kind error, field string) string {
-	if r, ok := constraintReasons[pgErr.ConstraintName]; ok {
+func reason(pgErr *pgconn.PgError, constraint string, kind error, field string) string {
+	if r, ok := constraintReasons[constraint]; ok {
 		return r
 	}
 	if pgErr.Routine == "exec_stmt_raise" { // a RAISE in the schema's own functions

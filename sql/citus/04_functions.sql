@@ -12,3 +12,10 @@ select create_distributed_function(p.oid::regprocedure)
 from pg_proc p
 where p.pronamespace in ('private'::regnamespace, 'auth'::regnamespace)
   and not exists (select from pg_dist_object o where o.classid = 'pg_proc'::regclass and o.objid = p.oid);
+-- Only the coordinator announces host and secret changes (00046): the workers' copies
+-- of reference tables commit by two-phase commit, which refuses a NOTIFY, and the server
+-- processes listen on the coordinator.
+create or replace function private.announces_here() returns boolean
+language sql stable
+set search_path = ''
+as $$ select exists (select from pg_catalog.pg_dist_local_group where groupid = 0) $$;
