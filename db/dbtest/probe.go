@@ -62,35 +62,40 @@ func SQLState(err error) string {
 // run (private.share_caller does nothing elsewhere).
 const switchRole = `select set_config('role', $1, true), set_config('request.jwt.claims', $2, true), private.share_caller()`
 
-// RunAs runs statement as role with the claims, as PostgREST and the backend do, in a
-// transaction that is rolled back. The setup statements run before it as the pool's
-// superuser, in a transaction of their own that commits: Citus refuses a role switch in
-// a transaction where another user's writes reached shards (25001), so setup must only
-// change rows that belong to its own case. Both take args (pgx.NamedArgs work). A
-// statement starting with "select count(" reports the count it returned; any other
-// reports the rows it touched.
+// clientSwitch switches as PostgREST, supabase-js and Realtime do: role and claims alone.
+const clientSwitch = `select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true)`
+
+// RunAs runs statement as role with the claims, as the backend does, in a transaction
+// that is rolled back. The setup statements run before it as the pool's superuser, in a
+// transaction of their own that commits: Citus refuses a role switch in a transaction
+// where another user's writes reached shards (25001), so setup must only change rows that
+// belong to its own case. Both take args (pgx.NamedArgs work). A statement starting with
+// "select count(" reports the count it returned; any other reports the rows it touched.
 func RunAs(t testing.TB, pool *pgxpool.Pool, role string, claims json.RawMessage, setup []string, statement string, args ...any) Outcome {
 	t.Helper()
-	ctx := context.Background()
 	if len(setup) > 0 {
-		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-			for _, s := range setup {
-				if _, err := tx.Exec(ctx, s, args...); err != nil {
-					return fmt.Errorf("setup %q: %w", s, err)
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		commitAsSuperuser(t, pool, "", setup, args...)
 	}
+	return runSwitched(t, pool, switchRole, []any{role, string(claims)}, statement, args...)
+}
+
+// RunAsSupabaseClient is RunAs without setup, for an authenticated caller switched as a
+// Supabase client switches: on Citus its workers then see no caller.
+func RunAsSupabaseClient(t testing.TB, pool *pgxpool.Pool, claims json.RawMessage, statement string, args ...any) Outcome {
+	t.Helper()
+	return runSwitched(t, pool, clientSwitch, []any{string(claims)}, statement, args...)
+}
+
+// runSwitched runs statement after the switch, in a transaction that is rolled back.
+func runSwitched(t testing.TB, pool *pgxpool.Pool, switchStatement string, switchArgs []any, statement string, args ...any) Outcome {
+	t.Helper()
+	ctx := context.Background()
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, switchRole, role, string(claims)); err != nil {
+	if _, err := tx.Exec(ctx, switchStatement, switchArgs...); err != nil {
 		t.Fatal(err)
 	}
 	if strings.HasPrefix(statement, "select count(") {
@@ -100,6 +105,29 @@ func RunAs(t testing.TB, pool *pgxpool.Pool, role string, claims json.RawMessage
 	}
 	tag, err := tx.Exec(ctx, statement, args...)
 	return Outcome{Rows: tag.RowsAffected(), Err: err}
+}
+
+// commitAsSuperuser runs statements, with args, as the pool's superuser in one transaction
+// that commits, after prelude (settings, without args) when there is one.
+func commitAsSuperuser(t testing.TB, pool *pgxpool.Pool, prelude string, statements []string, args ...any) {
+	t.Helper()
+	ctx := context.Background()
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if prelude != "" {
+			if _, err := tx.Exec(ctx, prelude); err != nil {
+				return err
+			}
+		}
+		for _, s := range statements {
+			if _, err := tx.Exec(ctx, s, args...); err != nil {
+				return fmt.Errorf("%q: %w", s, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("as the superuser: %v", err)
+	}
 }
 
 // Table is a table of public, read from the catalogue.
@@ -241,17 +269,8 @@ func (p *TableProbe) Run(cmd string, row json.RawMessage, assignment string) Out
 // nothing and runs no rule.
 func (p *TableProbe) withoutTriggers(statement string, row json.RawMessage) {
 	p.t.Helper()
-	ctx := context.Background()
-	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, "set local citus.propagate_set_commands = 'local'; set local session_replication_role = replica")
-		if err == nil {
-			_, err = tx.Exec(ctx, statement, row)
-		}
-		return err
-	})
-	if err != nil {
-		p.t.Fatalf("%s: %v", statement, err)
-	}
+	commitAsSuperuser(p.t, p.pool, "set local citus.propagate_set_commands = 'local'; set local session_replication_role = replica",
+		[]string{statement}, row)
 }
 
 // Move tries to move the JSON row into another tenant.
